@@ -1,0 +1,449 @@
+//! Matrix multiplication on the CPU.
+//!
+//! f32 runs through our own BLIS-style GEMM: B is packed into panels of 16 columns
+//! (shared by all threads), each thread packs its own block of A into panels of 6 rows
+//! and runs the AVX2/FMA 6×16 micro-kernel over them. Threads split C's rows (and, for
+//! short matrices, its columns) so both cores work without sharing any output. Inputs
+//! may have any strides (a transposed operand is packed, never copied first).
+//! f64 goes through `matrixmultiply` (used for exact gradient checks, not for speed).
+
+mod kernel_avx2;
+mod pack;
+
+use kernel_avx2::{MR, NR};
+use rayon::prelude::*;
+use std::cell::RefCell;
+
+/// Depth of a packed block: A panels (6·KC floats) and B panels (16·KC) stay in L1/L2.
+const KC: usize = 256;
+/// Most rows of A per block (MC·KC·4 bytes ≈ 144 KiB, within a Zen 3 core's L2).
+const MC_MAX: usize = 144;
+/// Columns of B per packed block (KC·NC·4 bytes = 3 MiB, in L3).
+const NC: usize = 3072;
+/// Below this many flops one thread is faster than forking.
+const PAR_FLOPS: usize = 1 << 21;
+
+/// A read-only strided matrix: element (i, j) is `data[offset + i·rs + j·cs]`.
+#[derive(Clone, Copy)]
+pub struct MatRef<'a, T> {
+    pub data: &'a [T],
+    pub offset: usize,
+    pub rs: usize,
+    pub cs: usize,
+}
+
+/// Shares the output pointer with worker threads; each task writes a disjoint tile.
+#[derive(Clone, Copy)]
+struct OutPtr(*mut f32);
+unsafe impl Send for OutPtr {}
+unsafe impl Sync for OutPtr {}
+
+thread_local! {
+    static A_PACK: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `C = A·B` (or `C += A·B` when `accumulate`), C row-major `m × n` with row stride `n`.
+/// `parallel` lets it use rayon's threads (callers already parallel pass false).
+#[allow(clippy::too_many_arguments)]
+pub fn sgemm(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: MatRef<f32>,
+    b: MatRef<f32>,
+    c: &mut [f32],
+    accumulate: bool,
+    parallel: bool,
+) {
+    assert!(c.len() >= m * n, "sgemm: output too small");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            c[..m * n].fill(0.0);
+        }
+        return;
+    }
+    if n == 1 {
+        return matvec(m, k, a, b, c, 1, accumulate, parallel);
+    }
+    if m == 1 {
+        // C[1, n] = A[1, k]·B[k, n]  ⇔  Cᵀ[n, 1] = Bᵀ[n, k]·Aᵀ[k, 1].
+        let bt = MatRef {
+            data: b.data,
+            offset: b.offset,
+            rs: b.cs,
+            cs: b.rs,
+        };
+        let at = MatRef {
+            data: a.data,
+            offset: a.offset,
+            rs: a.cs,
+            cs: a.rs,
+        };
+        return matvec(n, k, bt, at, c, 1, accumulate, parallel);
+    }
+    let threads = if parallel && 2 * m * n * k >= PAR_FLOPS {
+        rayon::current_num_threads()
+    } else {
+        1
+    };
+    // Row blocks: a multiple of the thread count, each a multiple of MR rows.
+    let mut blocks = m.div_ceil(MC_MAX);
+    if threads > 1 {
+        blocks = blocks.div_ceil(threads) * threads;
+    }
+    let mc = m.div_ceil(blocks).div_ceil(MR) * MR;
+    let n_ic = m.div_ceil(mc);
+    let out = OutPtr(c.as_mut_ptr());
+    let mut bp = super::pool::take::<f32>(KC * NC.min(n.div_ceil(NR) * NR));
+    for jc in (0..n).step_by(NC) {
+        let nc = NC.min(n - jc);
+        let n_panels = nc.div_ceil(NR);
+        let jr_splits = if n_ic >= threads {
+            1
+        } else {
+            (threads.div_ceil(n_ic) * 2).min(n_panels)
+        };
+        for pc in (0..k).step_by(KC) {
+            let kc = KC.min(k - pc);
+            pack::pack_b(
+                &mut bp[..n_panels * kc * NR],
+                b,
+                pc,
+                kc,
+                jc,
+                nc,
+                threads > 1,
+            );
+            let acc = accumulate || pc > 0;
+            let bp = &bp[..n_panels * kc * NR];
+            let task = |t: usize| {
+                let (ic_i, split) = (t / jr_splits, t % jr_splits);
+                let ic = ic_i * mc;
+                let mlen = mc.min(m - ic);
+                let per = n_panels.div_ceil(jr_splits);
+                let (j0, j1) = (split * per, ((split + 1) * per).min(n_panels));
+                if j0 >= j1 {
+                    return;
+                }
+                A_PACK.with(|cell| {
+                    let mut ap = cell.borrow_mut();
+                    let need = mlen.div_ceil(MR) * MR * kc;
+                    if ap.len() < need {
+                        ap.resize(need, 0.0);
+                    }
+                    pack::pack_a(&mut ap[..need], a, ic, mlen, pc, kc);
+                    macro_tile(&ap[..need], bp, kc, mlen, nc, j0, j1, out, n, ic, jc, acc);
+                });
+            };
+            let tasks = n_ic * jr_splits;
+            if threads > 1 && tasks > 1 {
+                (0..tasks).into_par_iter().for_each(task);
+            } else {
+                (0..tasks).for_each(task);
+            }
+        }
+    }
+}
+
+/// Runs the micro-kernel over B panels `j0..j1` and every A panel of one packed block.
+#[allow(clippy::too_many_arguments)]
+fn macro_tile(
+    ap: &[f32],
+    bp: &[f32],
+    kc: usize,
+    mlen: usize,
+    nc: usize,
+    j0: usize,
+    j1: usize,
+    out: OutPtr,
+    ldc: usize,
+    ic: usize,
+    jc: usize,
+    acc: bool,
+) {
+    let simd = kernel_avx2::available();
+    let mut tmp = [0f32; MR * NR];
+    for jr in j0..j1 {
+        let nr = NR.min(nc - jr * NR);
+        let bpanel = &bp[jr * kc * NR..(jr + 1) * kc * NR];
+        for ir in 0..mlen.div_ceil(MR) {
+            let mr = MR.min(mlen - ir * MR);
+            let apanel = &ap[ir * kc * MR..(ir + 1) * kc * MR];
+            let row0 = ic + ir * MR;
+            let col0 = jc + jr * NR;
+            // SAFETY: the tile rows row0..row0+mr and columns col0..col0+nr lie inside C
+            // (m × ldc) and no other task writes them.
+            unsafe {
+                let cptr = out.0.add(row0 * ldc + col0);
+                if mr == MR && nr == NR {
+                    run_kernel(simd, kc, apanel, bpanel, cptr, ldc, acc);
+                } else {
+                    run_kernel(simd, kc, apanel, bpanel, tmp.as_mut_ptr(), NR, false);
+                    for r in 0..mr {
+                        for j in 0..nr {
+                            let d = cptr.add(r * ldc + j);
+                            *d = if acc {
+                                *d + tmp[r * NR + j]
+                            } else {
+                                tmp[r * NR + j]
+                            };
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// # Safety
+/// `c` must be valid for an MR × NR tile at row stride `ldc`.
+#[inline]
+unsafe fn run_kernel(
+    simd: bool,
+    kc: usize,
+    a: &[f32],
+    b: &[f32],
+    c: *mut f32,
+    ldc: usize,
+    acc: bool,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if simd {
+        return kernel_avx2::kernel_6x16(kc, a.as_ptr(), b.as_ptr(), c, ldc, acc);
+    }
+    let _ = simd;
+    let tile = std::slice::from_raw_parts_mut(c, (MR - 1) * ldc + NR);
+    kernel_avx2::kernel_generic(kc, a, b, tile, ldc, acc);
+}
+
+/// `y = A·x` (y contiguous with stride `incy`), for n = 1 products.
+#[allow(clippy::too_many_arguments)]
+fn matvec(
+    m: usize,
+    k: usize,
+    a: MatRef<f32>,
+    x: MatRef<f32>,
+    y: &mut [f32],
+    incy: usize,
+    accumulate: bool,
+    parallel: bool,
+) {
+    let row = |i: usize| -> f32 {
+        let base = a.offset + i * a.rs;
+        if a.cs == 1 && x.rs == 1 {
+            dot(&a.data[base..base + k], &x.data[x.offset..x.offset + k])
+        } else {
+            (0..k)
+                .map(|j| a.data[base + j * a.cs] * x.data[x.offset + j * x.rs])
+                .sum()
+        }
+    };
+    let set = |(i, d): (usize, &mut f32)| {
+        let v = row(i);
+        *d = if accumulate { *d + v } else { v };
+    };
+    if parallel && m * k >= PAR_FLOPS / 2 && incy == 1 {
+        y[..m]
+            .par_iter_mut()
+            .enumerate()
+            .with_min_len(64)
+            .for_each(set);
+    } else {
+        y.iter_mut().step_by(incy).take(m).enumerate().for_each(set);
+    }
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let ca = a.chunks_exact(8);
+    let cb = b.chunks_exact(8);
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    acc.iter().sum::<f32>() + tail
+}
+
+/// f64 `C = A·B` (or `+=`), C row-major `m × n`.
+pub fn dgemm(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: MatRef<f64>,
+    b: MatRef<f64>,
+    c: &mut [f64],
+    accumulate: bool,
+) {
+    assert!(c.len() >= m * n, "dgemm: output too small");
+    if m == 0 || n == 0 {
+        return;
+    }
+    let beta = if accumulate { 1.0 } else { 0.0 };
+    if k == 0 {
+        if !accumulate {
+            c[..m * n].fill(0.0);
+        }
+        return;
+    }
+    // SAFETY: offsets and strides address elements inside `a.data`/`b.data` (checked by
+    // the caller's layout), C is m × n dense; beta = 0 never reads C.
+    unsafe {
+        matrixmultiply::dgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.data.as_ptr().add(a.offset),
+            a.rs as isize,
+            a.cs as isize,
+            b.data.as_ptr().add(b.offset),
+            b.rs as isize,
+            b.cs as isize,
+            beta,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(m: usize, n: usize, k: usize, a: &MatRef<f32>, b: &MatRef<f32>) -> Vec<f32> {
+        let mut c = vec![0f32; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                let mut s = 0f64;
+                for p in 0..k {
+                    s += a.data[a.offset + i * a.rs + p * a.cs] as f64
+                        * b.data[b.offset + p * b.rs + j * b.cs] as f64;
+                }
+                c[i * n + j] = s as f32;
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn sgemm_matches_naive_on_odd_shapes_and_strides() {
+        let mut seed = 1u64;
+        let mut rnd = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+        };
+        for &(m, n, k) in &[
+            (1, 1, 1),
+            (7, 17, 5),
+            (13, 33, 300),
+            (150, 40, 270),
+            (64, 100, 1000),
+            (1, 20, 9),
+            (9, 1, 20),
+            (200, 3100, 7),
+        ] {
+            let av: Vec<f32> = (0..m * k + 3).map(|_| rnd()).collect();
+            let bv: Vec<f32> = (0..k * n + 5).map(|_| rnd()).collect();
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                let a = if ta {
+                    MatRef {
+                        data: &av,
+                        offset: 3,
+                        rs: 1,
+                        cs: m,
+                    }
+                } else {
+                    MatRef {
+                        data: &av,
+                        offset: 3,
+                        rs: k,
+                        cs: 1,
+                    }
+                };
+                let b = if tb {
+                    MatRef {
+                        data: &bv,
+                        offset: 5,
+                        rs: 1,
+                        cs: k,
+                    }
+                } else {
+                    MatRef {
+                        data: &bv,
+                        offset: 5,
+                        rs: n,
+                        cs: 1,
+                    }
+                };
+                let want = naive(m, n, k, &a, &b);
+                let mut got = vec![f32::NAN; m * n];
+                sgemm(m, n, k, a, b, &mut got, false, true);
+                for (g, w) in got.iter().zip(&want) {
+                    assert!(
+                        (g - w).abs() <= 1e-4 * (1.0 + w.abs()) * (k as f32).sqrt(),
+                        "{m}x{n}x{k} {ta} {tb}: {g} vs {w}"
+                    );
+                }
+                let mut acc = want.clone();
+                sgemm(m, n, k, a, b, &mut acc, true, false);
+                for (g, w) in acc.iter().zip(&want) {
+                    assert!((g - 2.0 * w).abs() <= 2e-4 * (1.0 + w.abs()) * (k as f32).sqrt());
+                }
+            }
+        }
+    }
+}
+
+/// Float types with a GEMM (for generic conv code).
+pub trait GemmElem: crate::dtype::FloatElem + super::storage::CpuElem {
+    #[allow(clippy::too_many_arguments)]
+    fn gemm(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: MatRef<Self>,
+        b: MatRef<Self>,
+        c: &mut [Self],
+        accumulate: bool,
+        parallel: bool,
+    );
+}
+
+impl GemmElem for f32 {
+    fn gemm(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: MatRef<f32>,
+        b: MatRef<f32>,
+        c: &mut [f32],
+        accumulate: bool,
+        parallel: bool,
+    ) {
+        sgemm(m, n, k, a, b, c, accumulate, parallel)
+    }
+}
+
+impl GemmElem for f64 {
+    fn gemm(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: MatRef<f64>,
+        b: MatRef<f64>,
+        c: &mut [f64],
+        accumulate: bool,
+        _parallel: bool,
+    ) {
+        dgemm(m, n, k, a, b, c, accumulate)
+    }
+}

@@ -1,0 +1,18 @@
+//! The CPU backend: pooled buffers, strided loops, a packed AVX2 GEMM, rayon above a
+//! size threshold.
+
+pub mod binary;
+pub mod cast;
+pub mod conv;
+pub mod gemm;
+pub mod index;
+pub mod matmul;
+pub mod pool;
+pub mod pool2d;
+pub mod reduce;
+pub mod softmax;
+pub mod storage;
+pub mod strided;
+pub mod unary;
+
+pub use storage::{CpuElem, CpuStorage};

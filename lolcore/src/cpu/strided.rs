@@ -1,0 +1,171 @@
+//! Walking strided operands in rows. Dims that are dense in every operand are merged
+//! first, so a contiguous tensor is one long row and `[N, C] + [C]` is N rows of C:
+//! kernels then run tight loops over rows, whatever the views were.
+
+use crate::layout::Layout;
+use rayon::prelude::*;
+
+/// Below this many elements an op runs on the calling thread: a rayon fork costs more.
+pub const PAR_THRESHOLD: usize = 1 << 15;
+
+/// N operand layouts over one iteration shape, with dims merged where all allow it.
+pub struct Rows<const N: usize> {
+    /// Outer dims (all but the innermost), outermost first.
+    outer_shape: Vec<usize>,
+    outer_strides: [Vec<usize>; N],
+    offsets: [usize; N],
+    inner_len: usize,
+    inner_strides: [usize; N],
+}
+
+impl<const N: usize> Rows<N> {
+    /// `layouts` must all have `shape` (broadcast them first).
+    pub fn new(shape: &[usize], layouts: [&Layout; N]) -> Self {
+        // Drop size-1 dims, then merge dims i and i+1 when every operand allows it.
+        let keep: Vec<usize> = (0..shape.len()).filter(|&i| shape[i] != 1).collect();
+        let mut dims: Vec<usize> = Vec::with_capacity(keep.len());
+        let mut strides: [Vec<usize>; N] = std::array::from_fn(|_| Vec::with_capacity(keep.len()));
+        for &i in &keep {
+            let mergeable = !dims.is_empty()
+                && (0..N).all(|k| {
+                    *strides[k].last().unwrap_or(&0) == layouts[k].strides()[i] * shape[i]
+                });
+            if mergeable {
+                *dims.last_mut().unwrap_or(&mut 0) *= shape[i];
+                for k in 0..N {
+                    if let Some(s) = strides[k].last_mut() {
+                        *s = layouts[k].strides()[i];
+                    }
+                }
+            } else {
+                dims.push(shape[i]);
+                for k in 0..N {
+                    strides[k].push(layouts[k].strides()[i]);
+                }
+            }
+        }
+        let offsets = std::array::from_fn(|k| layouts[k].offset());
+        if dims.is_empty() {
+            let empty = shape.iter().any(|&d| d == 0);
+            return Rows {
+                outer_shape: vec![],
+                outer_strides: std::array::from_fn(|_| vec![]),
+                offsets,
+                inner_len: if empty { 0 } else { 1 },
+                inner_strides: [0; N],
+            };
+        }
+        let inner_len = dims.pop().unwrap_or(1);
+        let inner_strides = std::array::from_fn(|k| strides[k].pop().unwrap_or(0));
+        Rows {
+            outer_shape: dims,
+            outer_strides: strides,
+            offsets,
+            inner_len,
+            inner_strides,
+        }
+    }
+
+    pub fn inner_len(&self) -> usize {
+        self.inner_len
+    }
+    pub fn inner_strides(&self) -> [usize; N] {
+        self.inner_strides
+    }
+    pub fn row_count(&self) -> usize {
+        if self.inner_len == 0 {
+            0
+        } else {
+            self.outer_shape.iter().product()
+        }
+    }
+
+    /// Calls `f(row, offsets)` for rows `start..end` in order, where `offsets[k]` is where
+    /// operand k's row starts in its storage.
+    pub fn for_rows(&self, start: usize, end: usize, mut f: impl FnMut(usize, [usize; N])) {
+        if start >= end {
+            return;
+        }
+        let rank = self.outer_shape.len();
+        let mut idx = vec![0; rank];
+        let mut rem = start;
+        for d in (0..rank).rev() {
+            idx[d] = rem % self.outer_shape[d];
+            rem /= self.outer_shape[d];
+        }
+        let mut offs = self.offsets;
+        for k in 0..N {
+            for d in 0..rank {
+                offs[k] += idx[d] * self.outer_strides[k][d];
+            }
+        }
+        for row in start..end {
+            f(row, offs);
+            // Advance the multi-index by one, carrying.
+            for d in (0..rank).rev() {
+                idx[d] += 1;
+                for (k, off) in offs.iter_mut().enumerate() {
+                    *off += self.outer_strides[k][d];
+                }
+                if idx[d] < self.outer_shape[d] {
+                    break;
+                }
+                for (k, off) in offs.iter_mut().enumerate() {
+                    *off -= self.outer_strides[k][d] * self.outer_shape[d];
+                }
+                idx[d] = 0;
+            }
+        }
+    }
+
+    /// Fills a contiguous `out` (row-major over the iteration shape) row by row, in
+    /// parallel when it is large: `f(out_row, offsets)`.
+    pub fn fill<T: Send>(&self, out: &mut [T], f: impl Fn(&mut [T], [usize; N]) + Sync) {
+        let n = self.inner_len;
+        let rows = self.row_count();
+        if rows == 0 {
+            return;
+        }
+        if out.len() < PAR_THRESHOLD || rows == 1 || rayon::current_num_threads() == 1 {
+            self.for_rows(0, rows, |r, offs| f(&mut out[r * n..(r + 1) * n], offs));
+            return;
+        }
+        let tasks = (rayon::current_num_threads() * 4).min(rows);
+        let rows_per = rows.div_ceil(tasks);
+        out.par_chunks_mut(rows_per * n)
+            .enumerate()
+            .for_each(|(t, chunk)| {
+                let start = t * rows_per;
+                self.for_rows(start, start + chunk.len() / n, |r, offs| {
+                    let local = r - start;
+                    f(&mut chunk[local * n..(local + 1) * n], offs)
+                });
+            });
+    }
+}
+
+/// Gathers a strided view into a new contiguous vector.
+pub fn gather_contiguous<T: crate::cpu::pool::PoolElem>(src: &[T], layout: &Layout) -> Vec<T> {
+    let mut out = crate::cpu::pool::take::<T>(layout.numel());
+    copy_into(src, layout, &mut out);
+    out
+}
+
+/// Copies a strided view into a contiguous `out` of the same element count.
+pub fn copy_into<T: Copy + Send + Sync>(src: &[T], layout: &Layout, out: &mut [T]) {
+    if let Some((a, b)) = layout.contiguous_range() {
+        out.copy_from_slice(&src[a..b]);
+        return;
+    }
+    let rows = Rows::new(layout.shape(), [layout]);
+    let [s] = rows.inner_strides();
+    rows.fill(out, |o, [off]| {
+        if s == 1 {
+            o.copy_from_slice(&src[off..off + o.len()]);
+        } else {
+            for (i, v) in o.iter_mut().enumerate() {
+                *v = src[off + i * s];
+            }
+        }
+    });
+}

@@ -1,0 +1,82 @@
+//! 2-D convolution (NCHW input, `[out, in/groups, kh, kw]` weight, PyTorch's layout) and
+//! the two products its backward needs.
+
+use super::conv_params::{Conv2dParams, ConvGeom};
+use crate::autograd::BackwardFn;
+use crate::error::Result;
+use crate::tensor::Tensor;
+
+impl Conv2dParams {
+    pub fn stride(mut self, s: usize) -> Self {
+        self.stride = (s, s);
+        self
+    }
+    pub fn padding(mut self, p: usize) -> Self {
+        self.padding = (p, p);
+        self
+    }
+    pub fn dilation(mut self, d: usize) -> Self {
+        self.dilation = (d, d);
+        self
+    }
+    pub fn groups(mut self, g: usize) -> Self {
+        self.groups = g;
+        self
+    }
+}
+
+impl Tensor {
+    /// Cross-correlation of `[n, c, h, w]` with `[o, c/groups, kh, kw]` → `[n, o, ho, wo]`.
+    pub fn conv2d(&self, w: &Tensor, p: Conv2dParams) -> Result<Tensor> {
+        let op = "conv2d";
+        self.same_device(op, w)?;
+        self.same_dtype(op, w)?;
+        let g = ConvGeom::new(self.shape(), w.shape(), p)?;
+        let s = self
+            .storage()
+            .conv2d(self.layout(), &w.storage(), w.layout(), &g)?;
+        let y = Tensor::from_storage(s, &g.out_shape());
+        let (nx, nw) = (self.tracks_grad(), w.tracks_grad());
+        let (x, wt) = (self.detach(), w.detach());
+        let (jx, jw) = (x.clone(), wt.clone());
+        y.record(
+            op,
+            &[self, w],
+            move || -> BackwardFn {
+                let x_saved = nw.then_some(x);
+                let w_saved = nx.then_some(wt);
+                Box::new(move |gy| {
+                    let gx = match &w_saved {
+                        Some(w) => Some(gy.conv2d_backward_input(w, &g)?),
+                        None => None,
+                    };
+                    let gw = match &x_saved {
+                        Some(x) => Some(x.conv2d_backward_weight(gy, &g)?),
+                        None => None,
+                    };
+                    Ok(vec![gx, gw])
+                })
+            },
+            move |t, _| t[0].conv2d(&jw, p)?.add(&jx.conv2d(&t[1], p)?),
+        )
+    }
+
+    /// The gradient of conv2d's input given `self` = the output gradient.
+    pub(crate) fn conv2d_backward_input(&self, w: &Tensor, g: &ConvGeom) -> Result<Tensor> {
+        let s = self
+            .storage()
+            .conv2d_backward_input(self.layout(), &w.storage(), w.layout(), g)?;
+        Ok(Tensor::from_storage(s, &[g.n, g.c, g.h, g.w]))
+    }
+
+    /// The gradient of conv2d's weight given `self` = the input and `gy` the output gradient.
+    pub(crate) fn conv2d_backward_weight(&self, gy: &Tensor, g: &ConvGeom) -> Result<Tensor> {
+        let s =
+            self.storage()
+                .conv2d_backward_weight(self.layout(), &gy.storage(), gy.layout(), g)?;
+        Ok(Tensor::from_storage(
+            s,
+            &[g.o, g.c / g.p.groups, g.kh, g.kw],
+        ))
+    }
+}

@@ -1,0 +1,191 @@
+//! Geometry of 2-D convolution and pooling, shared by every backend.
+
+use crate::error::{bail, Error, Result};
+
+/// Stride, padding, dilation (each `(h, w)`) and groups of a conv2d.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conv2dParams {
+    pub stride: (usize, usize),
+    pub padding: (usize, usize),
+    pub dilation: (usize, usize),
+    pub groups: usize,
+}
+
+impl Default for Conv2dParams {
+    fn default() -> Self {
+        Conv2dParams {
+            stride: (1, 1),
+            padding: (0, 0),
+            dilation: (1, 1),
+            groups: 1,
+        }
+    }
+}
+
+/// Every size a conv2d kernel needs: input `[n, c, h, w]`, weight `[o, c/groups, kh, kw]`,
+/// output `[n, o, ho, wo]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvGeom {
+    pub n: usize,
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub o: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub ho: usize,
+    pub wo: usize,
+    pub p: Conv2dParams,
+}
+
+/// Output length of a sliding window along one dim, if at least one window fits.
+pub fn out_len(
+    input: usize,
+    kernel: usize,
+    stride: usize,
+    pad: usize,
+    dilation: usize,
+) -> Option<usize> {
+    let span = dilation * (kernel - 1) + 1;
+    let padded = input + 2 * pad;
+    (padded >= span && stride > 0).then(|| (padded - span) / stride + 1)
+}
+
+impl ConvGeom {
+    pub fn new(x: &[usize], w: &[usize], p: Conv2dParams) -> Result<Self> {
+        let op = "conv2d";
+        if x.len() != 4 || w.len() != 4 {
+            bail!(Error::shape(op, format!("input {x:?} and weight {w:?} must both be 4-D (NCHW, [out, in/groups, kh, kw])")));
+        }
+        if p.groups == 0
+            || p.stride.0 == 0
+            || p.stride.1 == 0
+            || p.dilation.0 == 0
+            || p.dilation.1 == 0
+        {
+            bail!(Error::arg(
+                op,
+                format!(
+                    "stride {:?}, dilation {:?} and groups {} must be positive",
+                    p.stride, p.dilation, p.groups
+                )
+            ));
+        }
+        let (n, c, h, wd) = (x[0], x[1], x[2], x[3]);
+        let (o, cg, kh, kw) = (w[0], w[1], w[2], w[3]);
+        if c % p.groups != 0 || o % p.groups != 0 {
+            bail!(Error::shape(
+                op,
+                format!(
+                    "input channels {c} and output channels {o} must both divide by groups {}",
+                    p.groups
+                )
+            ));
+        }
+        if cg * p.groups != c {
+            bail!(Error::shape(
+                op,
+                format!(
+                    "input {x:?} has {c} channels, weight {w:?} expects {}",
+                    cg * p.groups
+                )
+            ));
+        }
+        if kh == 0 || kw == 0 {
+            bail!(Error::shape(
+                op,
+                format!("weight {w:?} has an empty kernel")
+            ));
+        }
+        let ho = out_len(h, kh, p.stride.0, p.padding.0, p.dilation.0);
+        let wo = out_len(wd, kw, p.stride.1, p.padding.1, p.dilation.1);
+        let (Some(ho), Some(wo)) = (ho, wo) else {
+            bail!(Error::shape(
+                op,
+                format!(
+                    "input {x:?} (padding {:?}) is smaller than the dilated kernel {kh}×{kw}",
+                    p.padding
+                )
+            ))
+        };
+        Ok(ConvGeom {
+            n,
+            c,
+            h,
+            w: wd,
+            o,
+            kh,
+            kw,
+            ho,
+            wo,
+            p,
+        })
+    }
+    pub fn out_shape(&self) -> [usize; 4] {
+        [self.n, self.o, self.ho, self.wo]
+    }
+}
+
+/// Kernel, stride and padding of a 2-D pooling window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pool2dParams {
+    pub kernel: (usize, usize),
+    pub stride: (usize, usize),
+    pub padding: (usize, usize),
+}
+
+/// Sizes of a pooling op: input `[n, c, h, w]` → `[n, c, ho, wo]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolGeom {
+    pub n: usize,
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub ho: usize,
+    pub wo: usize,
+    pub p: Pool2dParams,
+}
+
+impl PoolGeom {
+    pub fn new(op: &'static str, x: &[usize], p: Pool2dParams) -> Result<Self> {
+        if x.len() != 4 {
+            bail!(Error::shape(op, format!("input {x:?} must be 4-D (NCHW)")));
+        }
+        let (kh, kw) = p.kernel;
+        if kh == 0 || kw == 0 || p.stride.0 == 0 || p.stride.1 == 0 {
+            bail!(Error::arg(
+                op,
+                format!(
+                    "kernel {:?} and stride {:?} must be positive",
+                    p.kernel, p.stride
+                )
+            ));
+        }
+        if 2 * p.padding.0 > kh || 2 * p.padding.1 > kw {
+            bail!(Error::arg(
+                op,
+                format!(
+                    "padding {:?} must be at most half the kernel {:?}",
+                    p.padding, p.kernel
+                )
+            ));
+        }
+        let ho = out_len(x[2], kh, p.stride.0, p.padding.0, 1);
+        let wo = out_len(x[3], kw, p.stride.1, p.padding.1, 1);
+        let (Some(ho), Some(wo)) = (ho, wo) else {
+            bail!(Error::shape(
+                op,
+                format!("input {x:?} is smaller than the kernel {:?}", p.kernel)
+            ))
+        };
+        Ok(PoolGeom {
+            n: x[0],
+            c: x[1],
+            h: x[2],
+            w: x[3],
+            ho,
+            wo,
+            p,
+        })
+    }
+}

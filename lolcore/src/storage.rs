@@ -1,0 +1,246 @@
+//! Storage on one device, and the primitive ops every backend implements. Tensor ops
+//! check shapes, dtypes and devices, then call these; each arm goes to a backend.
+
+use crate::cpu::{self, CpuStorage};
+use crate::cuda::CudaStorage;
+use crate::error::{bail, Error, Result};
+use crate::layout::Layout;
+use crate::ops::conv_params::{ConvGeom, PoolGeom};
+use crate::ops::kinds::{ArgReduceOp, BinaryOp, CmpOp, ReduceOp, UnaryOp};
+use crate::{DType, Device};
+
+pub enum Storage {
+    Cpu(CpuStorage),
+    Cuda(CudaStorage),
+}
+
+/// Runs `$cpu` on CPU storage or `$cuda` on CUDA storage, binding `$s`.
+macro_rules! on_device {
+    ($self:expr, $s:ident => cpu: $cpu:expr, cuda: $cuda:expr) => {
+        match $self {
+            Storage::Cpu($s) => Storage::Cpu($cpu),
+            Storage::Cuda($s) => Storage::Cuda($cuda),
+        }
+    };
+}
+
+/// Same for two storages; the tensor layer has checked they share a device.
+macro_rules! on_device2 {
+    ($op:expr, $a:expr, $b:expr, |$x:ident, $y:ident| cpu: $cpu:expr, cuda: $cuda:expr) => {
+        match ($a, $b) {
+            (Storage::Cpu($x), Storage::Cpu($y)) => Storage::Cpu($cpu),
+            (Storage::Cuda($x), Storage::Cuda($y)) => Storage::Cuda($cuda),
+            (a, b) => bail!(Error::DeviceMismatch {
+                op: $op,
+                lhs: a.device(),
+                rhs: b.device()
+            }),
+        }
+    };
+}
+
+impl Storage {
+    pub fn device(&self) -> Device {
+        match self {
+            Storage::Cpu(_) => Device::Cpu,
+            Storage::Cuda(s) => s.device(),
+        }
+    }
+    pub fn dtype(&self) -> DType {
+        match self {
+            Storage::Cpu(s) => s.dtype(),
+            Storage::Cuda(s) => s.dtype(),
+        }
+    }
+    /// Elements held (not bytes).
+    pub fn len(&self) -> usize {
+        match self {
+            Storage::Cpu(s) => s.len(),
+            Storage::Cuda(s) => s.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn filled(dtype: DType, len: usize, v: f64, device: &Device) -> Result<Storage> {
+        Ok(match device {
+            Device::Cpu => Storage::Cpu(CpuStorage::filled(dtype, len, v)),
+            Device::Cuda(_) => Storage::Cuda(CudaStorage::filled(dtype, len, v, device)?),
+        })
+    }
+    /// Moves a host buffer onto `device`.
+    pub fn from_cpu(s: CpuStorage, device: &Device) -> Result<Storage> {
+        Ok(match device {
+            Device::Cpu => Storage::Cpu(s),
+            Device::Cuda(_) => Storage::Cuda(CudaStorage::from_cpu(&s, device)?),
+        })
+    }
+    /// A contiguous host copy of the view.
+    pub fn to_cpu(&self, l: &Layout) -> Result<CpuStorage> {
+        Ok(match self {
+            Storage::Cpu(s) => cpu::cast::contiguous(s, l),
+            Storage::Cuda(s) => s.to_cpu(l)?,
+        })
+    }
+
+    pub fn unary(&self, op: UnaryOp, l: &Layout) -> Result<Storage> {
+        Ok(on_device!(self, s => cpu: cpu::unary::unary(op, s, l)?, cuda: s.unary(op, l)?))
+    }
+    pub fn binary(&self, op: BinaryOp, la: &Layout, rhs: &Storage, lb: &Layout) -> Result<Storage> {
+        Ok(on_device2!(op.name(), self, rhs, |a, b|
+            cpu: cpu::binary::binary(op, a, la, b, lb)?,
+            cuda: a.binary(op, la, b, lb)?))
+    }
+    pub fn compare(&self, op: CmpOp, la: &Layout, rhs: &Storage, lb: &Layout) -> Result<Storage> {
+        Ok(on_device2!(op.name(), self, rhs, |a, b|
+            cpu: cpu::binary::compare(op, a, la, b, lb)?,
+            cuda: a.compare(op, la, b, lb)?))
+    }
+    pub fn where_cond(
+        &self,
+        lc: &Layout,
+        a: &Storage,
+        la: &Layout,
+        b: &Storage,
+        lb: &Layout,
+    ) -> Result<Storage> {
+        Ok(match (self, a, b) {
+            (Storage::Cpu(c), Storage::Cpu(a), Storage::Cpu(b)) => {
+                Storage::Cpu(cpu::binary::where_cond(c, lc, a, la, b, lb)?)
+            }
+            (Storage::Cuda(c), Storage::Cuda(a), Storage::Cuda(b)) => {
+                Storage::Cuda(c.where_cond(lc, a, la, b, lb)?)
+            }
+            (c, a, _) => bail!(Error::DeviceMismatch {
+                op: "where_cond",
+                lhs: c.device(),
+                rhs: a.device()
+            }),
+        })
+    }
+    pub fn reduce(&self, op: ReduceOp, l: &Layout, dims: &[usize]) -> Result<Storage> {
+        Ok(
+            on_device!(self, s => cpu: cpu::reduce::reduce(op, s, l, dims)?, cuda: s.reduce(op, l, dims)?),
+        )
+    }
+    pub fn arg_reduce(&self, op: ArgReduceOp, l: &Layout, dim: usize) -> Result<Storage> {
+        Ok(
+            on_device!(self, s => cpu: cpu::reduce::arg_reduce(op, s, l, dim)?, cuda: s.arg_reduce(op, l, dim)?),
+        )
+    }
+    pub fn matmul(
+        &self,
+        la: &Layout,
+        rhs: &Storage,
+        lb: &Layout,
+        mnk: (usize, usize, usize),
+    ) -> Result<Storage> {
+        Ok(on_device2!("matmul", self, rhs, |a, b|
+            cpu: cpu::matmul::matmul(a, la, b, lb, mnk)?,
+            cuda: a.matmul(la, b, lb, mnk)?))
+    }
+    pub fn to_dtype(&self, l: &Layout, dtype: DType) -> Result<Storage> {
+        Ok(
+            on_device!(self, s => cpu: cpu::cast::to_dtype(s, l, dtype), cuda: s.to_dtype(l, dtype)?),
+        )
+    }
+    pub fn contiguous(&self, l: &Layout) -> Result<Storage> {
+        Ok(on_device!(self, s => cpu: cpu::cast::contiguous(s, l), cuda: s.contiguous(l)?))
+    }
+    /// Writes `src` (viewed through `ls`) into the view `ld` of this storage.
+    pub fn copy_into_view(&mut self, ld: &Layout, src: &Storage, ls: &Layout) -> Result<()> {
+        match (self, src) {
+            (Storage::Cpu(d), Storage::Cpu(s)) => cpu::cast::copy_into_view(d, ld, s, ls),
+            (Storage::Cuda(d), Storage::Cuda(s)) => d.copy_into_view(ld, s, ls),
+            (d, s) => bail!(Error::DeviceMismatch {
+                op: "copy",
+                lhs: d.device(),
+                rhs: s.device()
+            }),
+        }
+    }
+    pub fn index_select(
+        &self,
+        l: &Layout,
+        ids: &Storage,
+        li: &Layout,
+        dim: usize,
+    ) -> Result<Storage> {
+        let bound = l.shape()[dim];
+        Ok(on_device2!("index_select", self, ids, |s, i|
+            cpu: cpu::index::index_select(s, l, &cpu::index::read_indices("index_select", i, li, bound)?, dim),
+            cuda: s.index_select(l, i, li, dim)?))
+    }
+    pub fn gather(&self, l: &Layout, ids: &Storage, li: &Layout, dim: usize) -> Result<Storage> {
+        let bound = l.shape()[dim];
+        Ok(on_device2!("gather", self, ids, |s, i|
+            cpu: cpu::index::gather(s, l, &cpu::index::read_indices("gather", i, li, bound)?, li.shape(), dim),
+            cuda: s.gather(l, i, li, dim)?))
+    }
+    /// Zeros of `out_shape` plus `self` (shaped like `ids`) added at `ids` along `dim`.
+    pub fn scatter_add(
+        &self,
+        l: &Layout,
+        ids: &Storage,
+        li: &Layout,
+        dim: usize,
+        out_shape: &[usize],
+    ) -> Result<Storage> {
+        let bound = out_shape[dim];
+        Ok(on_device2!("scatter_add", self, ids, |s, i|
+            cpu: cpu::index::scatter_add(out_shape, &cpu::index::read_indices("scatter_add", i, li, bound)?, s, l, dim)?,
+            cuda: s.scatter_add(l, i, li, dim, out_shape)?))
+    }
+    pub fn conv2d(&self, l: &Layout, w: &Storage, lw: &Layout, g: &ConvGeom) -> Result<Storage> {
+        Ok(on_device2!("conv2d", self, w, |x, w|
+            cpu: cpu::conv::conv2d(x, l, w, lw, g)?,
+            cuda: x.conv2d(l, w, lw, g)?))
+    }
+    pub fn conv2d_backward_input(
+        &self,
+        l: &Layout,
+        w: &Storage,
+        lw: &Layout,
+        g: &ConvGeom,
+    ) -> Result<Storage> {
+        Ok(on_device2!("conv2d_backward_input", self, w, |gy, w|
+            cpu: cpu::conv::conv2d_backward_input(gy, l, w, lw, g)?,
+            cuda: gy.conv2d_backward_input(l, w, lw, g)?))
+    }
+    pub fn conv2d_backward_weight(
+        &self,
+        l: &Layout,
+        gy: &Storage,
+        lg: &Layout,
+        g: &ConvGeom,
+    ) -> Result<Storage> {
+        Ok(on_device2!("conv2d_backward_weight", self, gy, |x, gy|
+            cpu: cpu::conv::conv2d_backward_weight(x, l, gy, lg, g)?,
+            cuda: x.conv2d_backward_weight(l, gy, lg, g)?))
+    }
+    pub fn max_pool2d(&self, l: &Layout, g: &PoolGeom) -> Result<(Storage, Storage)> {
+        Ok(match self {
+            Storage::Cpu(s) => {
+                let (o, i) = cpu::pool2d::max_pool2d(s, l, g)?;
+                (Storage::Cpu(o), Storage::Cpu(i))
+            }
+            Storage::Cuda(s) => {
+                let (o, i) = s.max_pool2d(l, g)?;
+                (Storage::Cuda(o), Storage::Cuda(i))
+            }
+        })
+    }
+    pub fn avg_pool2d(&self, l: &Layout, g: &PoolGeom) -> Result<Storage> {
+        Ok(on_device!(self, s => cpu: cpu::pool2d::avg_pool2d(s, l, g)?, cuda: s.avg_pool2d(l, g)?))
+    }
+    pub fn avg_pool2d_backward(&self, l: &Layout, g: &PoolGeom) -> Result<Storage> {
+        Ok(
+            on_device!(self, s => cpu: cpu::pool2d::avg_pool2d_backward(s, l, g)?, cuda: s.avg_pool2d_backward(l, g)?),
+        )
+    }
+    pub fn softmax_last(&self, l: &Layout, log: bool) -> Result<Storage> {
+        Ok(
+            on_device!(self, s => cpu: cpu::softmax::softmax_last(s, l, log)?, cuda: s.softmax_last(l, log)?),
+        )
+    }
+}

@@ -1,0 +1,217 @@
+//! `Tensor`: a cheap handle (an `Arc`) to shared storage seen through a strided layout,
+//! with its dtype, device, and — when made by a differentiable op under grad mode — the
+//! graph node that knows how to send gradients back to its inputs.
+
+mod create;
+mod display;
+mod readback;
+
+use crate::autograd::GradState;
+use crate::error::{Error, Result};
+use crate::layout::Layout;
+use crate::storage::Storage;
+use crate::{DType, Device};
+use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// A unique id per tensor handle; gradients are keyed by it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TensorId(u64);
+
+impl TensorId {
+    pub(crate) fn new() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        TensorId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+pub(crate) struct TensorInner {
+    pub(crate) id: TensorId,
+    pub(crate) storage: Arc<RwLock<Storage>>,
+    pub(crate) layout: Layout,
+    pub(crate) dtype: DType,
+    pub(crate) device: Device,
+    pub(crate) grad: GradState,
+    /// Forward-mode tangent (a dual number's ε part), when inside `jvp`.
+    pub(crate) tangent: Option<Tensor>,
+}
+
+/// An n-dimensional array on a device, with autograd.
+#[derive(Clone)]
+pub struct Tensor(pub(crate) Arc<TensorInner>);
+
+impl Tensor {
+    /// A fresh tensor owning `storage`, contiguous with `shape`; no graph.
+    pub(crate) fn from_storage(storage: Storage, shape: &[usize]) -> Tensor {
+        let (dtype, device) = (storage.dtype(), storage.device());
+        Tensor(Arc::new(TensorInner {
+            id: TensorId::new(),
+            storage: Arc::new(RwLock::new(storage)),
+            layout: Layout::contiguous(shape),
+            dtype,
+            device,
+            grad: GradState::None,
+            tangent: None,
+        }))
+    }
+
+    /// A new handle over this tensor's storage with another layout; no graph.
+    pub(crate) fn view_with(&self, layout: Layout) -> Tensor {
+        Tensor(Arc::new(TensorInner {
+            id: TensorId::new(),
+            storage: self.0.storage.clone(),
+            layout,
+            dtype: self.0.dtype,
+            device: self.0.device,
+            grad: GradState::None,
+            tangent: None,
+        }))
+    }
+
+    /// Rebuilds this primal result with graph and tangent attached.
+    pub(crate) fn with_autograd(&self, grad: GradState, tangent: Option<Tensor>) -> Tensor {
+        self.with_autograd_id(TensorId::new(), grad, tangent)
+    }
+
+    pub(crate) fn with_autograd_id(
+        &self,
+        id: TensorId,
+        grad: GradState,
+        tangent: Option<Tensor>,
+    ) -> Tensor {
+        Tensor(Arc::new(TensorInner {
+            id,
+            storage: self.0.storage.clone(),
+            layout: self.0.layout.clone(),
+            dtype: self.0.dtype,
+            device: self.0.device,
+            grad,
+            tangent,
+        }))
+    }
+
+    pub fn id(&self) -> TensorId {
+        self.0.id
+    }
+    pub fn shape(&self) -> &[usize] {
+        self.0.layout.shape()
+    }
+    /// Same as [`Tensor::shape`].
+    pub fn dims(&self) -> &[usize] {
+        self.shape()
+    }
+    /// Size of one dim (negative counts from the end).
+    pub fn dim<D: crate::layout::Dim>(&self, d: D) -> Result<usize> {
+        Ok(self.shape()[d.to_index(self.rank(), "dim")?])
+    }
+    pub fn rank(&self) -> usize {
+        self.0.layout.rank()
+    }
+    pub fn numel(&self) -> usize {
+        self.0.layout.numel()
+    }
+    pub fn elem_count(&self) -> usize {
+        self.numel()
+    }
+    pub fn dtype(&self) -> DType {
+        self.0.dtype
+    }
+    pub fn device(&self) -> Device {
+        self.0.device
+    }
+    pub fn layout(&self) -> &Layout {
+        &self.0.layout
+    }
+    pub fn stride(&self) -> &[usize] {
+        self.0.layout.strides()
+    }
+    pub fn is_contiguous(&self) -> bool {
+        self.0.layout.is_contiguous()
+    }
+    pub(crate) fn storage(&self) -> RwLockReadGuard<'_, Storage> {
+        // Recursive: `x.mul(&x)` reads one storage twice on one thread.
+        self.0.storage.read_recursive()
+    }
+    pub(crate) fn storage_mut(&self) -> RwLockWriteGuard<'_, Storage> {
+        self.0.storage.write()
+    }
+    /// Whether two tensors share storage (one may be a view of the other).
+    pub fn same_storage(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.0.storage, &other.0.storage)
+    }
+
+    /// Marks this tensor as a leaf that collects gradients (a parameter), or stops that.
+    /// Returns a new handle over the same storage.
+    pub fn requires_grad(&self, on: bool) -> Tensor {
+        let grad = if on { GradState::Leaf } else { GradState::None };
+        self.with_autograd(grad, self.0.tangent.clone())
+    }
+    /// Whether gradients flow to or through this tensor.
+    pub fn tracks_grad(&self) -> bool {
+        !matches!(self.0.grad, GradState::None)
+    }
+    /// A leaf that collects gradients (made with `requires_grad(true)`).
+    pub fn is_leaf_param(&self) -> bool {
+        matches!(self.0.grad, GradState::Leaf)
+    }
+    pub(crate) fn grad_state(&self) -> &GradState {
+        &self.0.grad
+    }
+    /// The same values with no graph and no tangent: gradients stop here.
+    pub fn detach(&self) -> Tensor {
+        self.with_autograd(GradState::None, None)
+    }
+
+    /// Checks that two tensors share a device (the op name goes in the error).
+    pub(crate) fn same_device(&self, op: &'static str, other: &Tensor) -> Result<()> {
+        if self.device() != other.device() {
+            return Err(Error::DeviceMismatch {
+                op,
+                lhs: self.device(),
+                rhs: other.device(),
+            });
+        }
+        Ok(())
+    }
+    /// Checks that two tensors share a dtype.
+    pub(crate) fn same_dtype(&self, op: &'static str, other: &Tensor) -> Result<()> {
+        if self.dtype() != other.dtype() {
+            return Err(Error::dtype(
+                op,
+                format!(
+                    "dtypes {} and {} differ; convert one with to_dtype",
+                    self.dtype(),
+                    other.dtype()
+                ),
+            ));
+        }
+        Ok(())
+    }
+    /// Errors unless the dtype is a float type.
+    pub(crate) fn require_float(&self, op: &'static str) -> Result<()> {
+        if !self.dtype().is_float() {
+            return Err(Error::dtype(
+                op,
+                format!("needs a float tensor, got {}", self.dtype()),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Tensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Tensor[{:?}, {}, {}",
+            self.shape(),
+            self.dtype(),
+            self.device()
+        )?;
+        if self.tracks_grad() {
+            f.write_str(", grad")?;
+        }
+        f.write_str("]")
+    }
+}
