@@ -1,35 +1,44 @@
-use lolcore::cpu::gemm::{sgemm, MatRef};
-use std::time::Instant;
+//! lol's benchmarks, side by side with their PyTorch twins in one run.
+//!
+//! usage: cargo run --release -p lol-bench -- [core] ...
+//!   core   sgemm GFLOP/s at n = 512, 1024, 2048 and the seed two-layer loop (CPU)
+//! Prints a Markdown table: ours, PyTorch, ours / PyTorch.
+
+mod report;
+mod timing;
+mod twin;
+mod workloads;
+
+use report::Row;
+
 fn main() {
-    for &n in &[512usize, 1024, 2048] {
-        let a: Vec<f32> = (0..n * n).map(|i| (i % 7) as f32 * 0.1).collect();
-        let b: Vec<f32> = (0..n * n).map(|i| (i % 5) as f32 * 0.1).collect();
-        let mut c = vec![0f32; n * n];
-        let ar = MatRef {
-            data: &a,
-            offset: 0,
-            rs: n,
-            cs: 1,
-        };
-        let br = MatRef {
-            data: &b,
-            offset: 0,
-            rs: n,
-            cs: 1,
-        };
-        sgemm(n, n, n, ar, br, &mut c, false, true);
-        let reps = (4_000_000_000 / (2 * n * n * n)).max(3);
-        let mut best = f64::MAX;
-        for _ in 0..3 {
-            let t = Instant::now();
-            for _ in 0..reps {
-                sgemm(n, n, n, ar, br, &mut c, false, true);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let groups: Vec<&str> = if args.is_empty() { vec!["core"] } else { args.iter().map(|s| s.as_str()).collect() };
+    let threads = rayon_threads();
+    println!("lol benchmarks: {threads} threads (both frameworks)");
+    let mut rows: Vec<Row> = Vec::new();
+    for g in &groups {
+        match *g {
+            "core" => {
+                for n in [512, 1024, 2048] {
+                    rows.push(workloads::core_cpu::sgemm_gflops(n));
+                }
+                match workloads::core_cpu::two_layer() {
+                    Ok(r) => rows.push(r),
+                    Err(e) => eprintln!("two_layer failed: {e}"),
+                }
             }
-            best = best.min(t.elapsed().as_secs_f64() / reps as f64);
+            other => eprintln!("unknown benchmark group `{other}` (known: core)"),
         }
-        println!(
-            "n={n}: {:.1} GFLOP/s",
-            2.0 * (n * n * n) as f64 / best / 1e9
-        );
     }
+    let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
+    let torch = twin::run(&names, threads);
+    for r in &mut rows {
+        r.torch = torch.get(&r.name).copied();
+    }
+    report::print(&rows);
+}
+
+fn rayon_threads() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }

@@ -72,9 +72,7 @@ impl fmt::Display for DType {
 }
 
 /// A Rust type that a tensor can hold.
-pub trait WithDType:
-    Copy + Send + Sync + 'static + fmt::Debug + fmt::Display + PartialOrd + Default
-{
+pub trait WithDType: Copy + Send + Sync + 'static + fmt::Debug + fmt::Display + PartialOrd + Default {
     const DTYPE: DType;
     fn to_f64(self) -> f64;
     fn from_f64(v: f64) -> Self;

@@ -12,11 +12,7 @@ pub enum Error {
     /// A dtype the op does not support, or two dtypes that differ.
     DType { op: &'static str, msg: String },
     /// Tensors on two devices in one op. Never a silent copy.
-    DeviceMismatch {
-        op: &'static str,
-        lhs: Device,
-        rhs: Device,
-    },
+    DeviceMismatch { op: &'static str, lhs: Device, rhs: Device },
     /// A dimension or index out of range.
     Index { op: &'static str, msg: String },
     /// Any other invalid argument (negative probability, zero stride, ...).
@@ -26,10 +22,7 @@ pub enum Error {
     /// CUDA unavailable or a driver/NVRTC/cuBLAS failure.
     Cuda(String),
     /// A file that could not be read or written.
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     /// A file whose contents are not what they claim (safetensors, IDX, CSV).
     Format { path: String, msg: String },
     /// Weights that do not match a module: every problem at once.
@@ -45,10 +38,9 @@ impl fmt::Display for Error {
         match self {
             Error::Shape { op, msg } => write!(f, "{op}: {msg}"),
             Error::DType { op, msg } => write!(f, "{op}: {msg}"),
-            Error::DeviceMismatch { op, lhs, rhs } => write!(
-                f,
-                "{op}: tensors are on different devices ({lhs} and {rhs}); move one with to_device"
-            ),
+            Error::DeviceMismatch { op, lhs, rhs } => {
+                write!(f, "{op}: tensors are on different devices ({lhs} and {rhs}); move one with to_device")
+            }
             Error::Index { op, msg } => write!(f, "{op}: {msg}"),
             Error::Arg { op, msg } => write!(f, "{op}: {msg}"),
             Error::Autograd(m) => write!(f, "backward: {m}"),
@@ -72,43 +64,25 @@ impl std::error::Error for Error {
 
 impl Error {
     pub fn shape(op: &'static str, msg: impl Into<String>) -> Self {
-        Error::Shape {
-            op,
-            msg: msg.into(),
-        }
+        Error::Shape { op, msg: msg.into() }
     }
     pub fn dtype(op: &'static str, msg: impl Into<String>) -> Self {
-        Error::DType {
-            op,
-            msg: msg.into(),
-        }
+        Error::DType { op, msg: msg.into() }
     }
     pub fn index(op: &'static str, msg: impl Into<String>) -> Self {
-        Error::Index {
-            op,
-            msg: msg.into(),
-        }
+        Error::Index { op, msg: msg.into() }
     }
     pub fn arg(op: &'static str, msg: impl Into<String>) -> Self {
-        Error::Arg {
-            op,
-            msg: msg.into(),
-        }
+        Error::Arg { op, msg: msg.into() }
     }
     pub fn msg(msg: impl Into<String>) -> Self {
         Error::Msg(msg.into())
     }
     pub fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.as_ref().display().to_string(),
-            source,
-        }
+        Error::Io { path: path.as_ref().display().to_string(), source }
     }
     pub fn format(path: impl AsRef<std::path::Path>, msg: impl Into<String>) -> Self {
-        Error::Format {
-            path: path.as_ref().display().to_string(),
-            msg: msg.into(),
-        }
+        Error::Format { path: path.as_ref().display().to_string(), msg: msg.into() }
     }
     /// The dtype error every float-only op gives for integer or half tensors on the CPU.
     pub(crate) fn unsupported_dtype(op: &'static str, dtype: DType, device: Device) -> Self {

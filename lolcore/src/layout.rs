@@ -28,18 +28,10 @@ pub struct Layout {
 
 impl Layout {
     pub fn contiguous(shape: &[usize]) -> Self {
-        Layout {
-            shape: shape.to_vec(),
-            strides: contiguous_strides(shape),
-            offset: 0,
-        }
+        Layout { shape: shape.to_vec(), strides: contiguous_strides(shape), offset: 0 }
     }
     pub fn new(shape: Vec<usize>, strides: Vec<usize>, offset: usize) -> Self {
-        Layout {
-            shape,
-            strides,
-            offset,
-        }
+        Layout { shape, strides, offset }
     }
     pub fn shape(&self) -> &[usize] {
         &self.shape
@@ -69,8 +61,7 @@ impl Layout {
     }
     /// The (start, end) range of storage a contiguous layout covers.
     pub fn contiguous_range(&self) -> Option<(usize, usize)> {
-        self.is_contiguous()
-            .then(|| (self.offset, self.offset + self.numel()))
+        self.is_contiguous().then(|| (self.offset, self.offset + self.numel()))
     }
 
     pub fn transpose(&self, d1: usize, d2: usize) -> Layout {
@@ -107,31 +98,18 @@ impl Layout {
                 return None;
             }
         }
-        Some(Layout {
-            shape: shape.to_vec(),
-            strides,
-            offset: self.offset,
-        })
+        Some(Layout { shape: shape.to_vec(), strides, offset: self.offset })
     }
     /// A view with a new shape over the same elements, if the strides allow one
     /// (always for contiguous layouts; merging/splitting compatible dims otherwise).
     pub fn reshape(&self, shape: &[usize]) -> Option<Layout> {
         if self.is_contiguous() {
-            return Some(Layout {
-                shape: shape.to_vec(),
-                strides: contiguous_strides(shape),
-                offset: self.offset,
-            });
+            return Some(Layout { shape: shape.to_vec(), strides: contiguous_strides(shape), offset: self.offset });
         }
         // Split the old shape into runs of dims that are dense among themselves; a new
         // dim may not straddle two runs.
-        let old: Vec<(usize, usize)> = self
-            .shape
-            .iter()
-            .zip(&self.strides)
-            .filter(|(&d, _)| d != 1)
-            .map(|(&d, &s)| (d, s))
-            .collect();
+        let old: Vec<(usize, usize)> =
+            self.shape.iter().zip(&self.strides).filter(|(&d, _)| d != 1).map(|(&d, &s)| (d, s)).collect();
         let mut new_strides = vec![0; shape.len()];
         let mut oi = 0;
         let mut ni = 0;
@@ -175,11 +153,7 @@ impl Layout {
         if oi != old.len() {
             return None;
         }
-        Some(Layout {
-            shape: shape.to_vec(),
-            strides: new_strides,
-            offset: self.offset,
-        })
+        Some(Layout { shape: shape.to_vec(), strides: new_strides, offset: self.offset })
     }
     pub fn squeeze(&self, dim: usize) -> Layout {
         let mut l = self.clone();
@@ -189,11 +163,7 @@ impl Layout {
     }
     pub fn unsqueeze(&self, dim: usize) -> Layout {
         let mut l = self.clone();
-        let stride = if dim < self.rank() {
-            self.strides[dim] * self.shape[dim]
-        } else {
-            1
-        };
+        let stride = if dim < self.rank() { self.strides[dim] * self.shape[dim] } else { 1 };
         l.shape.insert(dim, 1);
         l.strides.insert(dim, stride);
         l
@@ -212,26 +182,14 @@ impl Layout {
     }
     /// Storage offset of a multi-index.
     pub fn offset_of(&self, index: &[usize]) -> usize {
-        self.offset
-            + index
-                .iter()
-                .zip(&self.strides)
-                .map(|(i, s)| i * s)
-                .sum::<usize>()
+        self.offset + index.iter().zip(&self.strides).map(|(i, s)| i * s).sum::<usize>()
     }
     /// The largest storage index this layout touches, plus one (0 when empty).
     pub fn storage_extent(&self) -> usize {
         if self.numel() == 0 {
             return 0;
         }
-        self.offset
-            + self
-                .shape
-                .iter()
-                .zip(&self.strides)
-                .map(|(d, s)| (d - 1) * s)
-                .sum::<usize>()
-            + 1
+        self.offset + self.shape.iter().zip(&self.strides).map(|(d, s)| (d - 1) * s).sum::<usize>() + 1
     }
 }
 
@@ -240,24 +198,13 @@ pub fn broadcast_shape(op: &'static str, a: &[usize], b: &[usize]) -> Result<Vec
     let rank = a.len().max(b.len());
     let mut out = vec![0; rank];
     for i in 0..rank {
-        let da = if i + a.len() >= rank {
-            a[i + a.len() - rank]
-        } else {
-            1
-        };
-        let db = if i + b.len() >= rank {
-            b[i + b.len() - rank]
-        } else {
-            1
-        };
+        let da = if i + a.len() >= rank { a[i + a.len() - rank] } else { 1 };
+        let db = if i + b.len() >= rank { b[i + b.len() - rank] } else { 1 };
         out[i] = match (da, db) {
             (x, y) if x == y => x,
             (1, y) => y,
             (x, 1) => x,
-            _ => bail!(Error::shape(
-                op,
-                format!("shapes {a:?} and {b:?} cannot broadcast (dim {i}: {da} vs {db})")
-            )),
+            _ => bail!(Error::shape(op, format!("shapes {a:?} and {b:?} cannot broadcast (dim {i}: {da} vs {db})"))),
         };
     }
     Ok(out)
@@ -274,10 +221,7 @@ fn resolve_dim(d: i64, rank: usize, op: &'static str) -> Result<usize> {
     let r = rank as i64;
     let idx = if d < 0 { d + r } else { d };
     if idx < 0 || idx >= r {
-        bail!(Error::index(
-            op,
-            format!("dim {d} is out of range for a tensor of rank {rank}")
-        ));
+        bail!(Error::index(op, format!("dim {d} is out of range for a tensor of rank {rank}")));
     }
     Ok(idx as usize)
 }
@@ -325,10 +269,7 @@ mod tests {
 
     #[test]
     fn broadcast_rules() {
-        assert_eq!(
-            broadcast_shape("add", &[2, 1, 3], &[4, 1]).unwrap(),
-            vec![2, 4, 3]
-        );
+        assert_eq!(broadcast_shape("add", &[2, 1, 3], &[4, 1]).unwrap(), vec![2, 4, 3]);
         assert!(broadcast_shape("add", &[2, 3], &[4]).is_err());
     }
 }

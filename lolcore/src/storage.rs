@@ -30,11 +30,7 @@ macro_rules! on_device2 {
         match ($a, $b) {
             (Storage::Cpu($x), Storage::Cpu($y)) => Storage::Cpu($cpu),
             (Storage::Cuda($x), Storage::Cuda($y)) => Storage::Cuda($cuda),
-            (a, b) => bail!(Error::DeviceMismatch {
-                op: $op,
-                lhs: a.device(),
-                rhs: b.device()
-            }),
+            (a, b) => bail!(Error::DeviceMismatch { op: $op, lhs: a.device(), rhs: b.device() }),
         }
     };
 }
@@ -96,53 +92,28 @@ impl Storage {
             cpu: cpu::binary::compare(op, a, la, b, lb)?,
             cuda: a.compare(op, la, b, lb)?))
     }
-    pub fn where_cond(
-        &self,
-        lc: &Layout,
-        a: &Storage,
-        la: &Layout,
-        b: &Storage,
-        lb: &Layout,
-    ) -> Result<Storage> {
+    pub fn where_cond(&self, lc: &Layout, a: &Storage, la: &Layout, b: &Storage, lb: &Layout) -> Result<Storage> {
         Ok(match (self, a, b) {
             (Storage::Cpu(c), Storage::Cpu(a), Storage::Cpu(b)) => {
                 Storage::Cpu(cpu::binary::where_cond(c, lc, a, la, b, lb)?)
             }
-            (Storage::Cuda(c), Storage::Cuda(a), Storage::Cuda(b)) => {
-                Storage::Cuda(c.where_cond(lc, a, la, b, lb)?)
-            }
-            (c, a, _) => bail!(Error::DeviceMismatch {
-                op: "where_cond",
-                lhs: c.device(),
-                rhs: a.device()
-            }),
+            (Storage::Cuda(c), Storage::Cuda(a), Storage::Cuda(b)) => Storage::Cuda(c.where_cond(lc, a, la, b, lb)?),
+            (c, a, _) => bail!(Error::DeviceMismatch { op: "where_cond", lhs: c.device(), rhs: a.device() }),
         })
     }
     pub fn reduce(&self, op: ReduceOp, l: &Layout, dims: &[usize]) -> Result<Storage> {
-        Ok(
-            on_device!(self, s => cpu: cpu::reduce::reduce(op, s, l, dims)?, cuda: s.reduce(op, l, dims)?),
-        )
+        Ok(on_device!(self, s => cpu: cpu::reduce::reduce(op, s, l, dims)?, cuda: s.reduce(op, l, dims)?))
     }
     pub fn arg_reduce(&self, op: ArgReduceOp, l: &Layout, dim: usize) -> Result<Storage> {
-        Ok(
-            on_device!(self, s => cpu: cpu::reduce::arg_reduce(op, s, l, dim)?, cuda: s.arg_reduce(op, l, dim)?),
-        )
+        Ok(on_device!(self, s => cpu: cpu::reduce::arg_reduce(op, s, l, dim)?, cuda: s.arg_reduce(op, l, dim)?))
     }
-    pub fn matmul(
-        &self,
-        la: &Layout,
-        rhs: &Storage,
-        lb: &Layout,
-        mnk: (usize, usize, usize),
-    ) -> Result<Storage> {
+    pub fn matmul(&self, la: &Layout, rhs: &Storage, lb: &Layout, mnk: (usize, usize, usize)) -> Result<Storage> {
         Ok(on_device2!("matmul", self, rhs, |a, b|
             cpu: cpu::matmul::matmul(a, la, b, lb, mnk)?,
             cuda: a.matmul(la, b, lb, mnk)?))
     }
     pub fn to_dtype(&self, l: &Layout, dtype: DType) -> Result<Storage> {
-        Ok(
-            on_device!(self, s => cpu: cpu::cast::to_dtype(s, l, dtype), cuda: s.to_dtype(l, dtype)?),
-        )
+        Ok(on_device!(self, s => cpu: cpu::cast::to_dtype(s, l, dtype), cuda: s.to_dtype(l, dtype)?))
     }
     pub fn contiguous(&self, l: &Layout) -> Result<Storage> {
         Ok(on_device!(self, s => cpu: cpu::cast::contiguous(s, l), cuda: s.contiguous(l)?))
@@ -152,20 +123,18 @@ impl Storage {
         match (self, src) {
             (Storage::Cpu(d), Storage::Cpu(s)) => cpu::cast::copy_into_view(d, ld, s, ls),
             (Storage::Cuda(d), Storage::Cuda(s)) => d.copy_into_view(ld, s, ls),
-            (d, s) => bail!(Error::DeviceMismatch {
-                op: "copy",
-                lhs: d.device(),
-                rhs: s.device()
-            }),
+            (d, s) => bail!(Error::DeviceMismatch { op: "copy", lhs: d.device(), rhs: s.device() }),
         }
     }
-    pub fn index_select(
-        &self,
-        l: &Layout,
-        ids: &Storage,
-        li: &Layout,
-        dim: usize,
-    ) -> Result<Storage> {
+    /// `self[ld] += alpha · src[ls]`, in place.
+    pub fn axpy(&mut self, ld: &Layout, alpha: f64, src: &Storage, ls: &Layout) -> Result<()> {
+        match (self, src) {
+            (Storage::Cpu(d), Storage::Cpu(s)) => cpu::inplace::axpy(d, ld, alpha, s, ls),
+            (Storage::Cuda(d), Storage::Cuda(s)) => d.axpy(ld, alpha, s, ls),
+            (d, s) => bail!(Error::DeviceMismatch { op: "add_scaled_", lhs: d.device(), rhs: s.device() }),
+        }
+    }
+    pub fn index_select(&self, l: &Layout, ids: &Storage, li: &Layout, dim: usize) -> Result<Storage> {
         let bound = l.shape()[dim];
         Ok(on_device2!("index_select", self, ids, |s, i|
             cpu: cpu::index::index_select(s, l, &cpu::index::read_indices("index_select", i, li, bound)?, dim),
@@ -196,24 +165,12 @@ impl Storage {
             cpu: cpu::conv::conv2d(x, l, w, lw, g)?,
             cuda: x.conv2d(l, w, lw, g)?))
     }
-    pub fn conv2d_backward_input(
-        &self,
-        l: &Layout,
-        w: &Storage,
-        lw: &Layout,
-        g: &ConvGeom,
-    ) -> Result<Storage> {
+    pub fn conv2d_backward_input(&self, l: &Layout, w: &Storage, lw: &Layout, g: &ConvGeom) -> Result<Storage> {
         Ok(on_device2!("conv2d_backward_input", self, w, |gy, w|
             cpu: cpu::conv::conv2d_backward_input(gy, l, w, lw, g)?,
             cuda: gy.conv2d_backward_input(l, w, lw, g)?))
     }
-    pub fn conv2d_backward_weight(
-        &self,
-        l: &Layout,
-        gy: &Storage,
-        lg: &Layout,
-        g: &ConvGeom,
-    ) -> Result<Storage> {
+    pub fn conv2d_backward_weight(&self, l: &Layout, gy: &Storage, lg: &Layout, g: &ConvGeom) -> Result<Storage> {
         Ok(on_device2!("conv2d_backward_weight", self, gy, |x, gy|
             cpu: cpu::conv::conv2d_backward_weight(x, l, gy, lg, g)?,
             cuda: x.conv2d_backward_weight(l, gy, lg, g)?))
@@ -234,13 +191,9 @@ impl Storage {
         Ok(on_device!(self, s => cpu: cpu::pool2d::avg_pool2d(s, l, g)?, cuda: s.avg_pool2d(l, g)?))
     }
     pub fn avg_pool2d_backward(&self, l: &Layout, g: &PoolGeom) -> Result<Storage> {
-        Ok(
-            on_device!(self, s => cpu: cpu::pool2d::avg_pool2d_backward(s, l, g)?, cuda: s.avg_pool2d_backward(l, g)?),
-        )
+        Ok(on_device!(self, s => cpu: cpu::pool2d::avg_pool2d_backward(s, l, g)?, cuda: s.avg_pool2d_backward(l, g)?))
     }
     pub fn softmax_last(&self, l: &Layout, log: bool) -> Result<Storage> {
-        Ok(
-            on_device!(self, s => cpu: cpu::softmax::softmax_last(s, l, log)?, cuda: s.softmax_last(l, log)?),
-        )
+        Ok(on_device!(self, s => cpu: cpu::softmax::softmax_last(s, l, log)?, cuda: s.softmax_last(l, log)?))
     }
 }

@@ -15,29 +15,11 @@ fn binary_ops_with_broadcasting() {
     check("mul", &[b.clone(), a.clone()], |x| x[0].mul(&x[1]));
     check("div", &[a.clone(), c.clone()], |x| x[0].div(&x[1]));
     check("maximum", &[a.clone(), b.clone()], |x| x[0].maximum(&x[1]));
-    check(
-        "minimum",
-        &[a.clone(), strided(&rnd(&[3, 4], -1.0, 1.0))],
-        |x| x[0].minimum(&x[1]),
-    );
-    check(
-        "pow",
-        &[rnd(&[2, 3], 0.5, 2.0), rnd(&[3], -1.5, 1.5)],
-        |x| x[0].pow(&x[1]),
-    );
-    check(
-        "add strided",
-        &[strided(&a), strided(&rnd(&[3, 4], -1.0, 1.0))],
-        |x| x[0].add(&x[1]),
-    );
-    check(
-        "mul rank-3 broadcast",
-        &[rnd(&[2, 1, 3], -1.0, 1.0), rnd(&[4, 1], -1.0, 1.0)],
-        |x| x[0].mul(&x[1]),
-    );
-    check("operators", &[a.clone(), b.clone()], |x| {
-        (&x[0] * &((&x[1] + 2.0)? - &x[0])?)? / 3.0
-    });
+    check("minimum", &[a.clone(), strided(&rnd(&[3, 4], -1.0, 1.0))], |x| x[0].minimum(&x[1]));
+    check("pow", &[rnd(&[2, 3], 0.5, 2.0), rnd(&[3], -1.5, 1.5)], |x| x[0].pow(&x[1]));
+    check("add strided", &[strided(&a), strided(&rnd(&[3, 4], -1.0, 1.0))], |x| x[0].add(&x[1]));
+    check("mul rank-3 broadcast", &[rnd(&[2, 1, 3], -1.0, 1.0), rnd(&[4, 1], -1.0, 1.0)], |x| x[0].mul(&x[1]));
+    check("operators", &[a.clone(), b.clone()], |x| (&x[0] * &((&x[1] + 2.0)? - &x[0])?)? / 3.0);
 }
 
 #[test]
@@ -64,12 +46,7 @@ fn unary_ops() {
         ("powf", pos.clone(), |x| x.powf(2.5)),
         ("clamp", any.clone(), |x| x.clamp(-1.0, 0.7)),
         ("affine", any.clone(), |x| x.affine(-3.0, 0.5)),
-        ("scalar ops", any.clone(), |x| {
-            x.add_scalar(1.0)?
-                .mul_scalar(2.0)?
-                .sub_scalar(0.5)?
-                .div_scalar(4.0)
-        }),
+        ("scalar ops", any.clone(), |x| x.add_scalar(1.0)?.mul_scalar(2.0)?.sub_scalar(0.5)?.div_scalar(4.0)),
     ];
     for (name, x, f) in cases {
         check(name, &[x.clone()], |t| f(&t[0]));
@@ -91,13 +68,9 @@ fn dtype_and_device_moves() {
     manual_seed(4);
     let a = rnd(&[2, 3], -1.0, 1.0);
     common::check_with("to_dtype f32 round trip", &[a.clone()], 1e-3, 1e-3, |x| {
-        x[0].to_dtype(lolcore::DType::F32)?
-            .sqr()?
-            .to_dtype(lolcore::DType::F64)
+        x[0].to_dtype(lolcore::DType::F32)?.sqr()?.to_dtype(lolcore::DType::F64)
     });
-    check("to_device cpu", &[a], |x| {
-        x[0].to_device(&lolcore::Device::Cpu)?.exp()
-    });
+    check("to_device cpu", &[a], |x| x[0].to_device(&lolcore::Device::Cpu)?.exp());
 }
 
 #[test]
@@ -107,4 +80,36 @@ fn dropout_with_fixed_mask() {
         manual_seed(9); // the same mask on every evaluation
         x[0].dropout(0.3, true)
     });
+}
+
+/// Random compositions of ops: forward mode (jvp) must agree with reverse mode and with
+/// finite differences on whatever graph comes out.
+#[test]
+fn random_compositions_forward_vs_reverse() {
+    type Op = fn(&Tensor, &Tensor) -> lolcore::Result<Tensor>;
+    let ops: [Op; 10] = [
+        |a, b| a.add(b),
+        |a, b| a.mul(b),
+        |a, b| a.sub(&b.tanh()?),
+        |a, _| a.sin(),
+        |a, _| a.sigmoid(),
+        |a, b| a.matmul(&b.t()?)?.narrow(1, 0, 3),
+        |a, _| a.softmax(1),
+        |a, b| Tensor::cat(&[a, b], 1)?.narrow(1, 1, 3),
+        |a, b| a.mul(&b.sum_keepdim(0)?),
+        |a, _| a.exp()?.log_softmax(0),
+    ];
+    for seed in 0..12u64 {
+        manual_seed(100 + seed);
+        let picks: Vec<usize> = (0..5).map(|k| ((seed * 7 + k * 13 + seed * k) % 10) as usize).collect();
+        let a = rnd(&[3, 3], -1.0, 1.0);
+        let b = rnd(&[3, 3], -1.0, 1.0);
+        check(&format!("composition {picks:?}"), &[a, b], |x| {
+            let mut h = x[0].clone();
+            for &p in &picks {
+                h = ops[p](&h, &x[1])?;
+            }
+            Ok(h)
+        });
+    }
 }

@@ -38,42 +38,17 @@ fn softmax_family() {
 #[test]
 fn matmul_shapes() {
     manual_seed(13);
-    check(
-        "matmul 2d",
-        &[rnd(&[3, 4], -1.0, 1.0), rnd(&[4, 2], -1.0, 1.0)],
-        |x| x[0].matmul(&x[1]),
-    );
-    check(
-        "matmul strided",
-        &[
-            strided(&rnd(&[3, 4], -1.0, 1.0)),
-            strided(&rnd(&[4, 5], -1.0, 1.0)),
-        ],
-        |x| x[0].matmul(&x[1]),
-    );
-    check(
-        "matmul batched broadcast",
-        &[rnd(&[2, 1, 3, 4], -1.0, 1.0), rnd(&[3, 4, 2], -1.0, 1.0)],
-        |x| x[0].matmul(&x[1]),
-    );
-    check(
-        "matmul batch × matrix",
-        &[rnd(&[2, 3, 4], -1.0, 1.0), rnd(&[4, 2], -1.0, 1.0)],
-        |x| x[0].matmul(&x[1]),
-    );
-    check(
-        "matrix-vector",
-        &[rnd(&[3, 4], -1.0, 1.0), rnd(&[4], -1.0, 1.0)],
-        |x| x[0].matmul(&x[1]),
-    );
-    check(
-        "vector-matrix",
-        &[rnd(&[3], -1.0, 1.0), rnd(&[3, 4], -1.0, 1.0)],
-        |x| x[0].matmul(&x[1]),
-    );
-    check("dot", &[rnd(&[5], -1.0, 1.0), rnd(&[5], -1.0, 1.0)], |x| {
+    check("matmul 2d", &[rnd(&[3, 4], -1.0, 1.0), rnd(&[4, 2], -1.0, 1.0)], |x| x[0].matmul(&x[1]));
+    check("matmul strided", &[strided(&rnd(&[3, 4], -1.0, 1.0)), strided(&rnd(&[4, 5], -1.0, 1.0))], |x| {
         x[0].matmul(&x[1])
     });
+    check("matmul batched broadcast", &[rnd(&[2, 1, 3, 4], -1.0, 1.0), rnd(&[3, 4, 2], -1.0, 1.0)], |x| {
+        x[0].matmul(&x[1])
+    });
+    check("matmul batch × matrix", &[rnd(&[2, 3, 4], -1.0, 1.0), rnd(&[4, 2], -1.0, 1.0)], |x| x[0].matmul(&x[1]));
+    check("matrix-vector", &[rnd(&[3, 4], -1.0, 1.0), rnd(&[4], -1.0, 1.0)], |x| x[0].matmul(&x[1]));
+    check("vector-matrix", &[rnd(&[3], -1.0, 1.0), rnd(&[3, 4], -1.0, 1.0)], |x| x[0].matmul(&x[1]));
+    check("dot", &[rnd(&[5], -1.0, 1.0), rnd(&[5], -1.0, 1.0)], |x| x[0].matmul(&x[1]));
 }
 
 #[test]

@@ -13,6 +13,12 @@ pub struct Gradients {
     map: HashMap<TensorId, Tensor>,
 }
 
+impl std::fmt::Debug for Gradients {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.map.iter().map(|(k, v)| (k, v.shape()))).finish()
+    }
+}
+
 impl Gradients {
     pub fn new() -> Self {
         Self::default()
@@ -49,13 +55,10 @@ fn reverse_topo(root: &Arc<Node>) -> Vec<Arc<Node>> {
     let mut stack: Vec<(Arc<Node>, usize)> = vec![(root.clone(), 0)];
     seen.insert(Arc::as_ptr(root));
     while let Some((node, next)) = stack.pop() {
-        let child = node.inputs[next..]
-            .iter()
-            .enumerate()
-            .find_map(|(k, e)| match e {
-                Edge::Node(c) if !seen.contains(&Arc::as_ptr(c)) => Some((next + k, c.clone())),
-                _ => None,
-            });
+        let child = node.inputs[next..].iter().enumerate().find_map(|(k, e)| match e {
+            Edge::Node(c) if !seen.contains(&Arc::as_ptr(c)) => Some((next + k, c.clone())),
+            _ => None,
+        });
         match child {
             Some((k, c)) => {
                 seen.insert(Arc::as_ptr(&c));
@@ -162,10 +165,7 @@ impl Tensor {
     /// Like `backward`, but keeps the graph so it can be walked again.
     pub fn backward_retain_graph(&self) -> Result<Gradients> {
         if self.numel() != 1 {
-            bail!(Error::Autograd(format!(
-                "backward needs a scalar, got shape {:?}",
-                self.shape()
-            )));
+            bail!(Error::Autograd(format!("backward needs a scalar, got shape {:?}", self.shape())));
         }
         run_backward(self, self.ones_like()?, true)
     }

@@ -33,11 +33,7 @@ impl Tensor {
         if t.shape() != self.shape() {
             bail!(Error::shape(
                 "with_tangent",
-                format!(
-                    "tangent shape {:?} differs from primal shape {:?}",
-                    t.shape(),
-                    self.shape()
-                )
+                format!("tangent shape {:?} differs from primal shape {:?}", t.shape(), self.shape())
             ));
         }
         self.same_device("with_tangent", t)?;
@@ -65,16 +61,9 @@ where
     F: FnOnce(&[Tensor]) -> Result<Vec<Tensor>>,
 {
     if primals.len() != tangents.len() {
-        bail!(Error::arg(
-            "jvp",
-            format!("{} primals but {} tangents", primals.len(), tangents.len())
-        ));
+        bail!(Error::arg("jvp", format!("{} primals but {} tangents", primals.len(), tangents.len())));
     }
-    let duals = primals
-        .iter()
-        .zip(tangents)
-        .map(|(p, t)| p.with_tangent(t))
-        .collect::<Result<Vec<_>>>()?;
+    let duals = primals.iter().zip(tangents).map(|(p, t)| p.with_tangent(t)).collect::<Result<Vec<_>>>()?;
     let outs = f(&duals)?;
     let mut values = Vec::with_capacity(outs.len());
     let mut dots = Vec::with_capacity(outs.len());

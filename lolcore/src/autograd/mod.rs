@@ -57,28 +57,18 @@ impl Tensor {
     ///   (`backward` is only called then, so saved tensors are cloned only when needed);
     /// - a forward-mode tangent, when an input carries one (`jvp` gets each input's
     ///   tangent, zeros where it has none, and the primal output).
-    pub(crate) fn record<B, J>(
-        self,
-        name: &'static str,
-        inputs: &[&Tensor],
-        backward: B,
-        jvp: J,
-    ) -> Result<Tensor>
+    pub(crate) fn record<B, J>(self, name: &'static str, inputs: &[&Tensor], backward: B, jvp: J) -> Result<Tensor>
     where
         B: FnOnce() -> BackwardFn,
         J: FnOnce(&[Tensor], &Tensor) -> Result<Tensor>,
     {
         let needs_grad = is_grad_enabled() && inputs.iter().any(|t| t.tracks_grad());
-        let has_tangent =
-            forward::is_forward_enabled() && inputs.iter().any(|t| t.0.tangent.is_some());
+        let has_tangent = forward::is_forward_enabled() && inputs.iter().any(|t| t.0.tangent.is_some());
         if !needs_grad && !has_tangent {
             return Ok(self);
         }
         let tangent = if has_tangent {
-            let ts = inputs
-                .iter()
-                .map(|t| t.tangent_or_zeros())
-                .collect::<Result<Vec<_>>>()?;
+            let ts = inputs.iter().map(|t| t.tangent_or_zeros()).collect::<Result<Vec<_>>>()?;
             Some(forward::without_forward(|| jvp(&ts, &self))?)
         } else {
             None

@@ -68,20 +68,12 @@ fn float_pow<T: FloatElem + CpuElem>(a: &[T], la: &Layout, b: &[T], lb: &Layout)
     zip_map(a, la, b, lb, |x: T, y: T| x.powf(y))
 }
 
-pub fn binary(
-    op: BinaryOp,
-    a: &CpuStorage,
-    la: &Layout,
-    b: &CpuStorage,
-    lb: &Layout,
-) -> Result<CpuStorage> {
+pub fn binary(op: BinaryOp, a: &CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout) -> Result<CpuStorage> {
     use CpuStorage as S;
     Ok(match (a, b) {
         (S::F32(x), S::F32(y)) if op == BinaryOp::Pow => f32::wrap(float_pow(x, la, y, lb)),
         (S::F64(x), S::F64(y)) if op == BinaryOp::Pow => f64::wrap(float_pow(x, la, y, lb)),
-        (_, _) if op == BinaryOp::Pow => {
-            return Err(Error::unsupported_dtype(op.name(), a.dtype(), Device::Cpu))
-        }
+        (_, _) if op == BinaryOp::Pow => return Err(Error::unsupported_dtype(op.name(), a.dtype(), Device::Cpu)),
         (S::F32(x), S::F32(y)) => f32::wrap(arith(op, x, la, y, lb)),
         (S::F64(x), S::F64(y)) => f64::wrap(arith(op, x, la, y, lb)),
         (S::U8(x), S::U8(y)) => u8::wrap(arith(op, x, la, y, lb)),
@@ -102,13 +94,7 @@ fn cmp_typed<T: CpuElem>(op: CmpOp, a: &[T], la: &Layout, b: &[T], lb: &Layout) 
     }
 }
 
-pub fn compare(
-    op: CmpOp,
-    a: &CpuStorage,
-    la: &Layout,
-    b: &CpuStorage,
-    lb: &Layout,
-) -> Result<CpuStorage> {
+pub fn compare(op: CmpOp, a: &CpuStorage, la: &Layout, b: &CpuStorage, lb: &Layout) -> Result<CpuStorage> {
     use CpuStorage as S;
     let v = match (a, b) {
         (S::F32(x), S::F32(y)) => cmp_typed(op, x, la, y, lb),
@@ -118,10 +104,7 @@ pub fn compare(
         (S::U8(x), S::U8(y)) => cmp_typed(op, x, la, y, lb),
         (S::U32(x), S::U32(y)) => cmp_typed(op, x, la, y, lb),
         (S::I64(x), S::I64(y)) => cmp_typed(op, x, la, y, lb),
-        _ => bail!(Error::dtype(
-            op.name(),
-            format!("dtypes {} and {} differ", a.dtype(), b.dtype())
-        )),
+        _ => bail!(Error::dtype(op.name(), format!("dtypes {} and {} differ", a.dtype(), b.dtype()))),
     };
     Ok(u8::wrap(v))
 }
@@ -133,11 +116,7 @@ fn select<T: CpuElem>(c: &[u8], lc: &Layout, a: &[T], la: &Layout, b: &[T], lb: 
     let [sc, sa, sb] = rows.inner_strides();
     rows.fill(&mut out, |o, [oc, oa, ob]| {
         for (i, d) in o.iter_mut().enumerate() {
-            *d = if c[oc + i * sc] != 0 {
-                a[oa + i * sa]
-            } else {
-                b[ob + i * sb]
-            };
+            *d = if c[oc + i * sc] != 0 { a[oa + i * sa] } else { b[ob + i * sb] };
         }
     });
     out
@@ -153,12 +132,7 @@ pub fn where_cond(
     lb: &Layout,
 ) -> Result<CpuStorage> {
     use CpuStorage as S;
-    let S::U8(c) = c else {
-        bail!(Error::dtype(
-            "where_cond",
-            format!("condition must be u8, got {}", c.dtype())
-        ))
-    };
+    let S::U8(c) = c else { bail!(Error::dtype("where_cond", format!("condition must be u8, got {}", c.dtype()))) };
     Ok(match (a, b) {
         (S::F32(x), S::F32(y)) => f32::wrap(select(c, lc, x, la, y, lb)),
         (S::F64(x), S::F64(y)) => f64::wrap(select(c, lc, x, la, y, lb)),
@@ -167,9 +141,6 @@ pub fn where_cond(
         (S::U8(x), S::U8(y)) => u8::wrap(select(c, lc, x, la, y, lb)),
         (S::U32(x), S::U32(y)) => u32::wrap(select(c, lc, x, la, y, lb)),
         (S::I64(x), S::I64(y)) => i64::wrap(select(c, lc, x, la, y, lb)),
-        _ => bail!(Error::dtype(
-            "where_cond",
-            format!("dtypes {} and {} differ", a.dtype(), b.dtype())
-        )),
+        _ => bail!(Error::dtype("where_cond", format!("dtypes {} and {} differ", a.dtype(), b.dtype()))),
     })
 }

@@ -47,12 +47,7 @@ pub fn contiguous(s: &CpuStorage, l: &Layout) -> CpuStorage {
 }
 
 /// Copies `src` (viewed through `ls`) into the view `ld` of `dst`. Shapes must match.
-pub fn copy_into_view(
-    dst: &mut CpuStorage,
-    ld: &Layout,
-    src: &CpuStorage,
-    ls: &Layout,
-) -> Result<()> {
+pub fn copy_into_view(dst: &mut CpuStorage, ld: &Layout, src: &CpuStorage, ls: &Layout) -> Result<()> {
     fn go<T: CpuElem>(d: &mut [T], ld: &Layout, s: &[T], ls: &Layout) {
         let rows = Rows::new(ld.shape(), [ld, ls]);
         let [sd, ss] = rows.inner_strides();
@@ -76,10 +71,7 @@ pub fn copy_into_view(
         (S::U8(d), S::U8(s)) => go(d, ld, s, ls),
         (S::U32(d), S::U32(s)) => go(d, ld, s, ls),
         (S::I64(d), S::I64(s)) => go(d, ld, s, ls),
-        (d, s) => bail!(Error::dtype(
-            "copy",
-            format!("cannot copy {} into {}", s.dtype(), d.dtype())
-        )),
+        (d, s) => bail!(Error::dtype("copy", format!("cannot copy {} into {}", s.dtype(), d.dtype()))),
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! GEMM instead. A 1×1, stride-1, unpadded conv skips im2col: the image is the columns.
 
 use super::gemm::{GemmElem, MatRef};
+use super::parallel::{num_threads, par_chunks_mut};
 use super::pool;
 use super::storage::{CpuElem, CpuStorage};
 use super::strided::gather_contiguous;
@@ -11,7 +12,6 @@ use crate::error::{Error, Result};
 use crate::layout::Layout;
 use crate::ops::conv_params::ConvGeom;
 use crate::Device;
-use rayon::prelude::*;
 
 fn is_pointwise(g: &ConvGeom) -> bool {
     g.kh == 1 && g.kw == 1 && g.p.stride == (1, 1) && g.p.padding == (0, 0)
@@ -39,11 +39,7 @@ fn im2col<T: GemmElem>(x: &[T], g: &ConvGeom, c0: usize, cg: usize, cols: &mut [
                     let off = (j * dw) as isize - pw as isize;
                     for (ow, d) in dst.iter_mut().enumerate() {
                         let iw = (ow * sw) as isize + off;
-                        *d = if iw >= 0 && iw < g.w as isize {
-                            src[iw as usize]
-                        } else {
-                            T::zero()
-                        };
+                        *d = if iw >= 0 && iw < g.w as isize { src[iw as usize] } else { T::zero() };
                     }
                 }
             }
@@ -90,12 +86,17 @@ fn per_image<T: GemmElem, O: Send>(
     scratch_len: usize,
     f: impl Fn(usize, &mut [O], &mut [T], bool) + Sync,
 ) {
-    let by_image = g.n >= rayon::current_num_threads() && rayon::current_num_threads() > 1;
+    let by_image = g.n >= num_threads() && num_threads() > 1;
     if by_image {
-        out.par_chunks_mut(chunk).enumerate().for_each_init(
-            || pool::take::<T>(scratch_len),
-            |scratch, (b, o)| f(b, o, scratch, false),
-        );
+        // Images in contiguous runs, one scratch buffer per run.
+        let per = g.n.div_ceil(num_threads() * 2);
+        par_chunks_mut(out, chunk * per, |t, run| {
+            let mut scratch = pool::take::<T>(scratch_len);
+            for (i, o) in run.chunks_mut(chunk).enumerate() {
+                f(t * per + i, o, &mut scratch, false);
+            }
+            pool::recycle(scratch);
+        });
     } else {
         let mut scratch = pool::take::<T>(scratch_len);
         for (b, o) in out.chunks_mut(chunk).enumerate() {
@@ -112,49 +113,19 @@ fn forward<T: GemmElem>(x: &[T], w: &[T], g: &ConvGeom) -> Vec<T> {
     let hw = g.ho * g.wo;
     let mut out = pool::take::<T>(g.n * g.o * hw);
     let pointwise = is_pointwise(g);
-    per_image(
-        g,
-        &mut out,
-        g.o * hw,
-        if pointwise { 0 } else { k * hw },
-        |b, o, cols, par| {
-            let img = &x[b * g.c * g.h * g.w..(b + 1) * g.c * g.h * g.w];
-            for gi in 0..groups {
-                let bm = if pointwise {
-                    MatRef {
-                        data: img,
-                        offset: gi * cg * hw,
-                        rs: hw,
-                        cs: 1,
-                    }
-                } else {
-                    im2col(img, g, gi * cg, cg, cols);
-                    MatRef {
-                        data: &*cols,
-                        offset: 0,
-                        rs: hw,
-                        cs: 1,
-                    }
-                };
-                let am = MatRef {
-                    data: w,
-                    offset: gi * og * k,
-                    rs: k,
-                    cs: 1,
-                };
-                T::gemm(
-                    og,
-                    hw,
-                    k,
-                    am,
-                    bm,
-                    &mut o[gi * og * hw..(gi + 1) * og * hw],
-                    false,
-                    par,
-                );
-            }
-        },
-    );
+    per_image(g, &mut out, g.o * hw, if pointwise { 0 } else { k * hw }, |b, o, cols, par| {
+        let img = &x[b * g.c * g.h * g.w..(b + 1) * g.c * g.h * g.w];
+        for gi in 0..groups {
+            let bm = if pointwise {
+                MatRef { data: img, offset: gi * cg * hw, rs: hw, cs: 1 }
+            } else {
+                im2col(img, g, gi * cg, cg, cols);
+                MatRef { data: &*cols, offset: 0, rs: hw, cs: 1 }
+            };
+            let am = MatRef { data: w, offset: gi * og * k, rs: k, cs: 1 };
+            T::gemm(og, hw, k, am, bm, &mut o[gi * og * hw..(gi + 1) * og * hw], false, par);
+        }
+    });
     out
 }
 
@@ -169,29 +140,10 @@ fn backward_input<T: GemmElem>(gy: &[T], w: &[T], g: &ConvGeom) -> Vec<T> {
         let gb = &gy[b * g.o * hw..(b + 1) * g.o * hw];
         for gi in 0..groups {
             // cols = W_gᵀ · gy_g  ([k, og] · [og, hw])
-            let wt = MatRef {
-                data: w,
-                offset: gi * og * k,
-                rs: 1,
-                cs: k,
-            };
-            let gm = MatRef {
-                data: gb,
-                offset: gi * og * hw,
-                rs: hw,
-                cs: 1,
-            };
+            let wt = MatRef { data: w, offset: gi * og * k, rs: 1, cs: k };
+            let gm = MatRef { data: gb, offset: gi * og * hw, rs: hw, cs: 1 };
             if pointwise {
-                T::gemm(
-                    k,
-                    hw,
-                    og,
-                    wt,
-                    gm,
-                    &mut d[gi * cg * hw..(gi + 1) * cg * hw],
-                    false,
-                    par,
-                );
+                T::gemm(k, hw, og, wt, gm, &mut d[gi * cg * hw..(gi + 1) * cg * hw], false, par);
             } else {
                 T::gemm(k, hw, og, wt, gm, cols, false, par);
                 col2im(cols, g, gi * cg, cg, d);
@@ -209,15 +161,11 @@ fn backward_weight<T: GemmElem>(x: &[T], gy: &[T], g: &ConvGeom) -> Vec<T> {
     let wlen = g.o * k;
     let pointwise = is_pointwise(g);
     // One weight-gradient accumulator per task, summed at the end.
-    let tasks = if g.n >= 2 && rayon::current_num_threads() > 1 {
-        rayon::current_num_threads().min(g.n)
-    } else {
-        1
-    };
+    let tasks = if g.n >= 2 && num_threads() > 1 { num_threads().min(g.n) } else { 1 };
     let per = g.n.div_ceil(tasks);
-    let partials: Vec<Vec<T>> = (0..tasks)
-        .into_par_iter()
-        .map(|t| {
+    let mut partials: Vec<Vec<T>> = (0..tasks).map(|_| Vec::new()).collect();
+    par_chunks_mut(&mut partials, 1, |t, slot| {
+        slot[0] = {
             let mut dw = pool::filled::<T>(wlen, T::zero());
             let mut cols = pool::take::<T>(if pointwise { 0 } else { k * hw });
             for b in t * per..((t + 1) * per).min(g.n) {
@@ -226,43 +174,19 @@ fn backward_weight<T: GemmElem>(x: &[T], gy: &[T], g: &ConvGeom) -> Vec<T> {
                 for gi in 0..groups {
                     // dW_g += gy_g · colsᵀ  ([og, hw] · [hw, k])
                     let ct = if pointwise {
-                        MatRef {
-                            data: img,
-                            offset: gi * cg * hw,
-                            rs: 1,
-                            cs: hw,
-                        }
+                        MatRef { data: img, offset: gi * cg * hw, rs: 1, cs: hw }
                     } else {
                         im2col(img, g, gi * cg, cg, &mut cols);
-                        MatRef {
-                            data: &cols[..],
-                            offset: 0,
-                            rs: 1,
-                            cs: hw,
-                        }
+                        MatRef { data: &cols[..], offset: 0, rs: 1, cs: hw }
                     };
-                    let gm = MatRef {
-                        data: gb,
-                        offset: gi * og * hw,
-                        rs: hw,
-                        cs: 1,
-                    };
-                    T::gemm(
-                        og,
-                        k,
-                        hw,
-                        gm,
-                        ct,
-                        &mut dw[gi * og * k..(gi + 1) * og * k],
-                        true,
-                        tasks == 1,
-                    );
+                    let gm = MatRef { data: gb, offset: gi * og * hw, rs: hw, cs: 1 };
+                    T::gemm(og, k, hw, gm, ct, &mut dw[gi * og * k..(gi + 1) * og * k], true, tasks == 1);
                 }
             }
             pool::recycle(cols);
             dw
-        })
-        .collect();
+        };
+    });
     let mut it = partials.into_iter();
     let mut total = it.next().unwrap_or_else(|| pool::filled(wlen, T::zero()));
     for p in it {
@@ -289,13 +213,7 @@ macro_rules! float_dispatch {
 }
 
 /// `[n, c, h, w] ⋆ [o, c/g, kh, kw] → [n, o, ho, wo]`.
-pub fn conv2d(
-    x: &CpuStorage,
-    lx: &Layout,
-    w: &CpuStorage,
-    lw: &Layout,
-    g: &ConvGeom,
-) -> Result<CpuStorage> {
+pub fn conv2d(x: &CpuStorage, lx: &Layout, w: &CpuStorage, lw: &Layout, g: &ConvGeom) -> Result<CpuStorage> {
     Ok(float_dispatch!("conv2d", x, w, |x, w| {
         let (xc, wc) = (contiguous(x, lx), contiguous(w, lw));
         let out = forward(&xc, &wc, g);

@@ -10,22 +10,14 @@ use crate::layout::{contiguous_strides, Layout};
 use crate::Device;
 
 /// Reads index values (u8, u32 or i64) as a contiguous vector, each checked `< bound`.
-pub fn read_indices(
-    op: &'static str,
-    ids: &CpuStorage,
-    l: &Layout,
-    bound: usize,
-) -> Result<Vec<usize>> {
+pub fn read_indices(op: &'static str, ids: &CpuStorage, l: &Layout, bound: usize) -> Result<Vec<usize>> {
     fn go<T: CpuElem>(op: &'static str, v: &[T], l: &Layout, bound: usize) -> Result<Vec<usize>> {
         let c = gather_contiguous(v, l);
         let mut out = Vec::with_capacity(c.len());
         for &x in c.iter() {
             let f = x.to_f64();
             if f < 0.0 || f >= bound as f64 {
-                bail!(Error::index(
-                    op,
-                    format!("index {x} is out of range for a dim of size {bound}")
-                ));
+                bail!(Error::index(op, format!("index {x} is out of range for a dim of size {bound}")));
             }
             out.push(f as usize);
         }
@@ -35,10 +27,7 @@ pub fn read_indices(
         CpuStorage::U32(v) => go(op, v, l, bound),
         CpuStorage::I64(v) => go(op, v, l, bound),
         CpuStorage::U8(v) => go(op, v, l, bound),
-        other => bail!(Error::dtype(
-            op,
-            format!("indices must be u32, i64 or u8, got {}", other.dtype())
-        )),
+        other => bail!(Error::dtype(op, format!("indices must be u32, i64 or u8, got {}", other.dtype()))),
     }
 }
 
@@ -64,20 +53,8 @@ pub fn index_select(s: &CpuStorage, l: &Layout, ids: &[usize], dim: usize) -> Cp
 }
 
 /// `out[i][j][k] = src[i][ids[i][j][k]][k]` (for dim 1): out has the ids' shape.
-pub fn gather(
-    s: &CpuStorage,
-    l: &Layout,
-    ids: &[usize],
-    ids_shape: &[usize],
-    dim: usize,
-) -> CpuStorage {
-    fn go<T: CpuElem>(
-        v: &[T],
-        l: &Layout,
-        ids: &[usize],
-        ids_shape: &[usize],
-        dim: usize,
-    ) -> Vec<T> {
+pub fn gather(s: &CpuStorage, l: &Layout, ids: &[usize], ids_shape: &[usize], dim: usize) -> CpuStorage {
+    fn go<T: CpuElem>(v: &[T], l: &Layout, ids: &[usize], ids_shape: &[usize], dim: usize) -> Vec<T> {
         let mut strides = l.strides().to_vec();
         let dstride = strides[dim];
         strides[dim] = 0;
@@ -99,20 +76,8 @@ pub fn gather(
 
 /// A zero tensor of `out_shape` with `src` added at the positions `ids` name along `dim`
 /// (the adjoint of gather). `src` and `ids` share a shape.
-pub fn scatter_add(
-    out_shape: &[usize],
-    ids: &[usize],
-    s: &CpuStorage,
-    l: &Layout,
-    dim: usize,
-) -> Result<CpuStorage> {
-    fn go<T: CpuElem + NumElem>(
-        out_shape: &[usize],
-        ids: &[usize],
-        v: &[T],
-        l: &Layout,
-        dim: usize,
-    ) -> Vec<T> {
+pub fn scatter_add(out_shape: &[usize], ids: &[usize], s: &CpuStorage, l: &Layout, dim: usize) -> Result<CpuStorage> {
+    fn go<T: CpuElem + NumElem>(out_shape: &[usize], ids: &[usize], v: &[T], l: &Layout, dim: usize) -> Vec<T> {
         let src = gather_contiguous(v, l);
         let mut strides = contiguous_strides(out_shape);
         let dstride = strides[dim];
@@ -136,12 +101,6 @@ pub fn scatter_add(
         CpuStorage::F64(v) => f64::wrap(go(out_shape, ids, v, l, dim)),
         CpuStorage::U32(v) => u32::wrap(go(out_shape, ids, v, l, dim)),
         CpuStorage::I64(v) => i64::wrap(go(out_shape, ids, v, l, dim)),
-        other => {
-            return Err(Error::unsupported_dtype(
-                "scatter_add",
-                other.dtype(),
-                Device::Cpu,
-            ))
-        }
+        other => return Err(Error::unsupported_dtype("scatter_add", other.dtype(), Device::Cpu)),
     })
 }

@@ -2,12 +2,12 @@
 //! matrices in large batches run one GEMM per thread, large ones share all threads.
 
 use super::gemm::{dgemm, sgemm, MatRef};
+use super::parallel::par_chunks_mut;
 use super::pool;
 use super::storage::{CpuElem, CpuStorage};
 use crate::error::{Error, Result};
 use crate::layout::Layout;
 use crate::Device;
-use rayon::prelude::*;
 
 /// Storage offsets of every batch element of a layout whose last two dims are the matrix.
 pub fn batch_offsets(l: &Layout, batch: &[usize]) -> Vec<usize> {
@@ -15,14 +15,7 @@ pub fn batch_offsets(l: &Layout, batch: &[usize]) -> Vec<usize> {
     let mut out = Vec::with_capacity(nb);
     let mut idx = vec![0usize; batch.len()];
     for _ in 0..nb {
-        out.push(
-            l.offset()
-                + idx
-                    .iter()
-                    .zip(l.strides())
-                    .map(|(i, s)| i * s)
-                    .sum::<usize>(),
-        );
+        out.push(l.offset() + idx.iter().zip(l.strides()).map(|(i, s)| i * s).sum::<usize>());
         for d in (0..batch.len()).rev() {
             idx[d] += 1;
             if idx[d] < batch[d] {
@@ -54,22 +47,12 @@ pub fn matmul(
             let mut out = pool::take::<$t>(nb * m * n);
             if m * n > 0 {
                 let one = |(i, c): (usize, &mut [$t])| {
-                    let ar = MatRef {
-                        data: $x,
-                        offset: oa[i],
-                        rs: rsa,
-                        cs: csa,
-                    };
-                    let br = MatRef {
-                        data: $y,
-                        offset: ob[i],
-                        rs: rsb,
-                        cs: csb,
-                    };
+                    let ar = MatRef { data: $x, offset: oa[i], rs: rsa, cs: csa };
+                    let br = MatRef { data: $y, offset: ob[i], rs: rsb, cs: csb };
                     $gemm(ar, br, c, nb == 1 || !small)
                 };
                 if nb > 1 && small {
-                    out.par_chunks_mut(m * n).enumerate().for_each(one);
+                    par_chunks_mut(&mut out, m * n, |i, c| one((i, c)));
                 } else {
                     out.chunks_mut(m * n).enumerate().for_each(one);
                 }
@@ -79,14 +62,10 @@ pub fn matmul(
     }
     Ok(match (a, b) {
         (CpuStorage::F32(x), CpuStorage::F32(y)) => {
-            run!(f32, x, y, |ar, br, c: &mut [f32], par| sgemm(
-                m, n, k, ar, br, c, false, par
-            ))
+            run!(f32, x, y, |ar, br, c: &mut [f32], par| sgemm(m, n, k, ar, br, c, false, par))
         }
         (CpuStorage::F64(x), CpuStorage::F64(y)) => {
-            run!(f64, x, y, |ar, br, c: &mut [f64], _par| dgemm(
-                m, n, k, ar, br, c, false
-            ))
+            run!(f64, x, y, |ar, br, c: &mut [f64], _par| dgemm(m, n, k, ar, br, c, false))
         }
         _ => return Err(Error::unsupported_dtype("matmul", a.dtype(), Device::Cpu)),
     })

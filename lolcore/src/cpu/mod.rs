@@ -1,12 +1,14 @@
-//! The CPU backend: pooled buffers, strided loops, a packed AVX2 GEMM, rayon above a
-//! size threshold.
+//! The CPU backend: pooled buffers, strided loops, a packed AVX2 GEMM, and a fork-join
+//! pool above a size threshold.
 
 pub mod binary;
 pub mod cast;
 pub mod conv;
 pub mod gemm;
 pub mod index;
+pub mod inplace;
 pub mod matmul;
+pub mod parallel;
 pub mod pool;
 pub mod pool2d;
 pub mod reduce;

@@ -27,9 +27,7 @@ struct PoolInner<T> {
 
 impl<T> Pool<T> {
     pub const fn new() -> Self {
-        Pool {
-            inner: Mutex::new(None),
-        }
+        Pool { inner: Mutex::new(None) }
     }
     fn take(&self, len: usize) -> Option<Vec<T>> {
         if len * std::mem::size_of::<T>() < MIN_POOLED_BYTES {
@@ -47,10 +45,7 @@ impl<T> Pool<T> {
             return;
         }
         let Ok(mut g) = self.inner.lock() else { return };
-        let inner = g.get_or_insert_with(|| PoolInner {
-            buckets: HashMap::new(),
-            bytes: 0,
-        });
+        let inner = g.get_or_insert_with(|| PoolInner { buckets: HashMap::new(), bytes: 0 });
         if inner.bytes + bytes > MAX_POOLED_BYTES {
             return;
         }
@@ -67,11 +62,7 @@ impl<T> Pool<T> {
         }
     }
     pub fn pooled_bytes(&self) -> usize {
-        self.inner
-            .lock()
-            .ok()
-            .and_then(|g| g.as_ref().map(|i| i.bytes))
-            .unwrap_or(0)
+        self.inner.lock().ok().and_then(|g| g.as_ref().map(|i| i.bytes)).unwrap_or(0)
     }
 }
 
@@ -100,9 +91,7 @@ pool_elem!(i64, POOL_I64);
 
 /// A vector of `len` elements with unspecified (stale or default) contents.
 pub fn take<T: PoolElem>(len: usize) -> Vec<T> {
-    T::pool()
-        .take(len)
-        .unwrap_or_else(|| vec![T::default(); len])
+    T::pool().take(len).unwrap_or_else(|| vec![T::default(); len])
 }
 
 /// A vector of `len` copies of `v`.

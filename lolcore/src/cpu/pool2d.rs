@@ -2,6 +2,7 @@
 //! Max pooling also returns the argmax of each window (flat index in its plane), so the
 //! backward pass is a scatter with no search.
 
+use super::parallel::{par_chunks_mut, par_chunks_mut2};
 use super::pool;
 use super::storage::{CpuElem, CpuStorage};
 use super::strided::gather_contiguous;
@@ -10,7 +11,6 @@ use crate::error::{Error, Result};
 use crate::layout::Layout;
 use crate::ops::conv_params::PoolGeom;
 use crate::Device;
-use rayon::prelude::*;
 
 /// The input rows/cols a window covers, clipped to the image.
 fn window(o: usize, stride: usize, pad: usize, k: usize, len: usize) -> (usize, usize) {
@@ -50,14 +50,10 @@ fn max_typed<T: FloatElem + CpuElem>(x: &[T], g: &PoolGeom) -> (Vec<T>, Vec<u32>
             }
         }
     };
-    let it = out.chunks_mut(plane_out).zip(idx.chunks_mut(plane_out));
     if planes * plane_in >= super::strided::PAR_THRESHOLD {
-        out.par_chunks_mut(plane_out)
-            .zip(idx.par_chunks_mut(plane_out))
-            .enumerate()
-            .for_each(one);
+        par_chunks_mut2(&mut out, plane_out, &mut idx, plane_out, |i, o, ix| one((i, (o, ix))));
     } else {
-        it.enumerate().for_each(one);
+        out.chunks_mut(plane_out).zip(idx.chunks_mut(plane_out)).enumerate().for_each(one);
     }
     (out, idx)
 }
@@ -77,13 +73,7 @@ pub fn max_pool2d(x: &CpuStorage, l: &Layout, g: &PoolGeom) -> Result<(CpuStorag
             let (o, i) = max_typed(&xc, g);
             (f64::wrap(o), u32::wrap(i))
         }
-        other => {
-            return Err(Error::unsupported_dtype(
-                "max_pool2d",
-                other.dtype(),
-                Device::Cpu,
-            ))
-        }
+        other => return Err(Error::unsupported_dtype("max_pool2d", other.dtype(), Device::Cpu)),
     })
 }
 
@@ -109,10 +99,9 @@ fn avg_typed<T: FloatElem + CpuElem>(x: &[T], g: &PoolGeom) -> Vec<T> {
             }
         }
     };
-    out.par_chunks_mut(plane_out)
-        .enumerate()
-        .with_min_len(16)
-        .for_each(one);
+    par_chunks_mut(&mut out, plane_out * 16, |t, run| {
+        run.chunks_mut(plane_out).enumerate().for_each(|(i, o)| one((t * 16 + i, o)))
+    });
     out
 }
 
@@ -137,10 +126,9 @@ fn avg_back_typed<T: FloatElem + CpuElem>(gy: &[T], g: &PoolGeom) -> Vec<T> {
             }
         }
     };
-    dx.par_chunks_mut(plane_in)
-        .enumerate()
-        .with_min_len(16)
-        .for_each(one);
+    par_chunks_mut(&mut dx, plane_in * 16, |t, run| {
+        run.chunks_mut(plane_in).enumerate().for_each(|(i, d)| one((t * 16 + i, d)))
+    });
     dx
 }
 
@@ -148,13 +136,7 @@ pub fn avg_pool2d(x: &CpuStorage, l: &Layout, g: &PoolGeom) -> Result<CpuStorage
     Ok(match x {
         CpuStorage::F32(v) => f32::wrap(avg_typed(&gather_contiguous(v, l), g)),
         CpuStorage::F64(v) => f64::wrap(avg_typed(&gather_contiguous(v, l), g)),
-        other => {
-            return Err(Error::unsupported_dtype(
-                "avg_pool2d",
-                other.dtype(),
-                Device::Cpu,
-            ))
-        }
+        other => return Err(Error::unsupported_dtype("avg_pool2d", other.dtype(), Device::Cpu)),
     })
 }
 
@@ -163,12 +145,6 @@ pub fn avg_pool2d_backward(gy: &CpuStorage, l: &Layout, g: &PoolGeom) -> Result<
     Ok(match gy {
         CpuStorage::F32(v) => f32::wrap(avg_back_typed(&gather_contiguous(v, l), g)),
         CpuStorage::F64(v) => f64::wrap(avg_back_typed(&gather_contiguous(v, l), g)),
-        other => {
-            return Err(Error::unsupported_dtype(
-                "avg_pool2d_backward",
-                other.dtype(),
-                Device::Cpu,
-            ))
-        }
+        other => return Err(Error::unsupported_dtype("avg_pool2d_backward", other.dtype(), Device::Cpu)),
     })
 }

@@ -3,6 +3,7 @@
 //! outputs run in parallel; otherwise the input is walked in memory order and folded
 //! into the output (`sum(0)` of `[N, C]` becomes N vector adds of C).
 
+use super::parallel::par_chunks_mut;
 use super::pool;
 use super::storage::{CpuElem, CpuStorage};
 use super::strided::{Rows, PAR_THRESHOLD};
@@ -11,7 +12,6 @@ use crate::error::{Error, Result};
 use crate::layout::{contiguous_strides, Layout};
 use crate::ops::kinds::{ArgReduceOp, ReduceOp};
 use crate::Device;
-use rayon::prelude::*;
 
 fn fold_slice<T: NumElem>(op: ReduceOp, xs: &[T]) -> T {
     match op {
@@ -29,12 +29,7 @@ fn fold_slice<T: NumElem>(op: ReduceOp, xs: &[T]) -> T {
             for &v in rest {
                 s = s.add(v);
             }
-            let pairs = [
-                acc[0].add(acc[4]),
-                acc[1].add(acc[5]),
-                acc[2].add(acc[6]),
-                acc[3].add(acc[7]),
-            ];
+            let pairs = [acc[0].add(acc[4]), acc[1].add(acc[5]), acc[2].add(acc[6]), acc[3].add(acc[7])];
             s.add(pairs[0].add(pairs[2]).add(pairs[1].add(pairs[3])))
         }
         ReduceOp::Max => xs.iter().fold(T::lowest(), |a, &b| a.maximum(b)),
@@ -71,12 +66,7 @@ fn split(layout: &Layout, dims: &[usize]) -> (Layout, Layout) {
     (pick(&kept), pick(dims))
 }
 
-fn reduce_typed<T: NumElem + CpuElem>(
-    op: ReduceOp,
-    src: &[T],
-    layout: &Layout,
-    dims: &[usize],
-) -> Vec<T> {
+fn reduce_typed<T: NumElem + CpuElem>(op: ReduceOp, src: &[T], layout: &Layout, dims: &[usize]) -> Vec<T> {
     let (kept, red) = split(layout, dims);
     let n_out = kept.numel();
     let red_len = red.numel();
@@ -92,16 +82,11 @@ fn reduce_typed<T: NumElem + CpuElem>(
         let [s] = rows.inner_strides();
         let n = rows.inner_len();
         let mut bases = Vec::with_capacity(n_out);
-        rows.for_rows(0, rows.row_count(), |_, [off]| {
-            bases.extend((0..n).map(|i| off + i * s))
-        });
+        rows.for_rows(0, rows.row_count(), |_, [off]| bases.extend((0..n).map(|i| off + i * s)));
         let fold = |(d, &b): (&mut T, &usize)| *d = fold_slice(op, &src[b..b + red_len]);
         if n_out * red_len >= PAR_THRESHOLD && n_out > 1 {
-            let min_len = (PAR_THRESHOLD / red_len).max(1);
-            out.par_iter_mut()
-                .zip(bases.par_iter())
-                .with_min_len(min_len)
-                .for_each(fold);
+            let per = (PAR_THRESHOLD / red_len).max(1);
+            par_chunks_mut(&mut out, per, |t, o| o.iter_mut().zip(&bases[t * per..]).for_each(fold));
         } else {
             out.iter_mut().zip(bases.iter()).for_each(fold);
         }
@@ -149,13 +134,7 @@ pub fn reduce(op: ReduceOp, s: &CpuStorage, l: &Layout, dims: &[usize]) -> Resul
         S::U8(v) => u8::wrap(reduce_typed(op, v, l, dims)),
         S::U32(v) => u32::wrap(reduce_typed(op, v, l, dims)),
         S::I64(v) => i64::wrap(reduce_typed(op, v, l, dims)),
-        other => {
-            return Err(Error::unsupported_dtype(
-                "reduce",
-                other.dtype(),
-                Device::Cpu,
-            ))
-        }
+        other => return Err(Error::unsupported_dtype("reduce", other.dtype(), Device::Cpu)),
     })
 }
 

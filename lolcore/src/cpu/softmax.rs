@@ -1,5 +1,6 @@
 //! Softmax and log-softmax over the last dim of contiguous rows, in one pass per row.
 
+use super::parallel::par_chunks_mut;
 use super::pool;
 use super::storage::{CpuElem, CpuStorage};
 use super::strided::{gather_contiguous, PAR_THRESHOLD};
@@ -7,7 +8,6 @@ use crate::dtype::FloatElem;
 use crate::error::{Error, Result};
 use crate::layout::Layout;
 use crate::Device;
-use rayon::prelude::*;
 
 fn rows<T: FloatElem + CpuElem>(x: &[T], n: usize, log: bool) -> Vec<T> {
     let mut out = pool::take::<T>(x.len());
@@ -37,10 +37,7 @@ fn rows<T: FloatElem + CpuElem>(x: &[T], n: usize, log: bool) -> Vec<T> {
         }
     };
     if x.len() >= PAR_THRESHOLD {
-        out.par_chunks_mut(n)
-            .zip(x.par_chunks(n))
-            .with_min_len(8)
-            .for_each(one);
+        par_chunks_mut(&mut out, n * 8, |t, o| o.chunks_mut(n).zip(x[t * n * 8..].chunks(n)).for_each(one));
     } else {
         out.chunks_mut(n).zip(x.chunks(n)).for_each(one);
     }
@@ -53,12 +50,6 @@ pub fn softmax_last(x: &CpuStorage, l: &Layout, log: bool) -> Result<CpuStorage>
     Ok(match x {
         CpuStorage::F32(v) => f32::wrap(rows(&gather_contiguous(v, l), n, log)),
         CpuStorage::F64(v) => f64::wrap(rows(&gather_contiguous(v, l), n, log)),
-        other => {
-            return Err(Error::unsupported_dtype(
-                "softmax",
-                other.dtype(),
-                Device::Cpu,
-            ))
-        }
+        other => return Err(Error::unsupported_dtype("softmax", other.dtype(), Device::Cpu)),
     })
 }

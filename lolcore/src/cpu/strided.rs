@@ -2,10 +2,10 @@
 //! first, so a contiguous tensor is one long row and `[N, C] + [C]` is N rows of C:
 //! kernels then run tight loops over rows, whatever the views were.
 
+use super::parallel::{num_threads, par_chunks_mut};
 use crate::layout::Layout;
-use rayon::prelude::*;
 
-/// Below this many elements an op runs on the calling thread: a rayon fork costs more.
+/// Below this many elements an op runs on the calling thread: a fork costs more.
 pub const PAR_THRESHOLD: usize = 1 << 15;
 
 /// N operand layouts over one iteration shape, with dims merged where all allow it.
@@ -27,9 +27,7 @@ impl<const N: usize> Rows<N> {
         let mut strides: [Vec<usize>; N] = std::array::from_fn(|_| Vec::with_capacity(keep.len()));
         for &i in &keep {
             let mergeable = !dims.is_empty()
-                && (0..N).all(|k| {
-                    *strides[k].last().unwrap_or(&0) == layouts[k].strides()[i] * shape[i]
-                });
+                && (0..N).all(|k| *strides[k].last().unwrap_or(&0) == layouts[k].strides()[i] * shape[i]);
             if mergeable {
                 *dims.last_mut().unwrap_or(&mut 0) *= shape[i];
                 for k in 0..N {
@@ -57,13 +55,7 @@ impl<const N: usize> Rows<N> {
         }
         let inner_len = dims.pop().unwrap_or(1);
         let inner_strides = std::array::from_fn(|k| strides[k].pop().unwrap_or(0));
-        Rows {
-            outer_shape: dims,
-            outer_strides: strides,
-            offsets,
-            inner_len,
-            inner_strides,
-        }
+        Rows { outer_shape: dims, outer_strides: strides, offsets, inner_len, inner_strides }
     }
 
     pub fn inner_len(&self) -> usize {
@@ -126,21 +118,19 @@ impl<const N: usize> Rows<N> {
         if rows == 0 {
             return;
         }
-        if out.len() < PAR_THRESHOLD || rows == 1 || rayon::current_num_threads() == 1 {
+        if out.len() < PAR_THRESHOLD || rows == 1 || num_threads() == 1 {
             self.for_rows(0, rows, |r, offs| f(&mut out[r * n..(r + 1) * n], offs));
             return;
         }
-        let tasks = (rayon::current_num_threads() * 4).min(rows);
+        let tasks = (num_threads() * 4).min(rows);
         let rows_per = rows.div_ceil(tasks);
-        out.par_chunks_mut(rows_per * n)
-            .enumerate()
-            .for_each(|(t, chunk)| {
-                let start = t * rows_per;
-                self.for_rows(start, start + chunk.len() / n, |r, offs| {
-                    let local = r - start;
-                    f(&mut chunk[local * n..(local + 1) * n], offs)
-                });
+        par_chunks_mut(out, rows_per * n, |t, chunk| {
+            let start = t * rows_per;
+            self.for_rows(start, start + chunk.len() / n, |r, offs| {
+                let local = r - start;
+                f(&mut chunk[local * n..(local + 1) * n], offs)
             });
+        });
     }
 }
 

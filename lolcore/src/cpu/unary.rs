@@ -60,9 +60,7 @@ fn apply<T: FloatElem + CpuElem>(op: UnaryOp, src: &[T], l: &Layout) -> Vec<T> {
         }
         UnaryOp::GeluDeriv => {
             let (inv, k) = (c(1.0 / SQRT_2), c(INV_SQRT_2PI));
-            map(src, l, |x| {
-                half * (one + (x * inv).erf()) + x * k * (-half * x * x).exp()
-            })
+            map(src, l, |x| half * (one + (x * inv).erf()) + x * k * (-half * x * x).exp())
         }
         UnaryOp::Sqr => map(src, l, |x| x * x),
         UnaryOp::Recip => map(src, l, |x| one / x),
@@ -119,12 +117,6 @@ pub fn unary(op: UnaryOp, s: &CpuStorage, l: &Layout) -> Result<CpuStorage> {
     Ok(match s {
         CpuStorage::F32(v) => f32::wrap(apply(op, v, l)),
         CpuStorage::F64(v) => f64::wrap(apply(op, v, l)),
-        other => {
-            return Err(Error::unsupported_dtype(
-                op.name(),
-                other.dtype(),
-                Device::Cpu,
-            ))
-        }
+        other => return Err(Error::unsupported_dtype(op.name(), other.dtype(), Device::Cpu)),
     })
 }

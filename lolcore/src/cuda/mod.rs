@@ -9,9 +9,7 @@ use crate::ops::kinds::{ArgReduceOp, BinaryOp, CmpOp, ReduceOp, UnaryOp};
 use crate::{DType, Device};
 
 pub fn init_device(ordinal: usize) -> Result<()> {
-    Err(Error::Cuda(format!(
-        "cuda:{ordinal}: this build of lolcore has no CUDA backend yet"
-    )))
+    Err(Error::Cuda(format!("cuda:{ordinal}: this build of lolcore has no CUDA backend yet")))
 }
 
 pub enum CudaStorage {}
@@ -45,14 +43,7 @@ impl CudaStorage {
     pub fn compare(&self, op: CmpOp, la: &Layout, b: &Self, lb: &Layout) -> Result<Self> {
         match *self {}
     }
-    pub fn where_cond(
-        &self,
-        lc: &Layout,
-        a: &Self,
-        la: &Layout,
-        b: &Self,
-        lb: &Layout,
-    ) -> Result<Self> {
+    pub fn where_cond(&self, lc: &Layout, a: &Self, la: &Layout, b: &Self, lb: &Layout) -> Result<Self> {
         match *self {}
     }
     pub fn reduce(&self, op: ReduceOp, l: &Layout, dims: &[usize]) -> Result<Self> {
@@ -61,13 +52,7 @@ impl CudaStorage {
     pub fn arg_reduce(&self, op: ArgReduceOp, l: &Layout, dim: usize) -> Result<Self> {
         match *self {}
     }
-    pub fn matmul(
-        &self,
-        la: &Layout,
-        b: &Self,
-        lb: &Layout,
-        mnk: (usize, usize, usize),
-    ) -> Result<Self> {
+    pub fn matmul(&self, la: &Layout, b: &Self, lb: &Layout, mnk: (usize, usize, usize)) -> Result<Self> {
         match *self {}
     }
     pub fn to_dtype(&self, l: &Layout, dtype: DType) -> Result<Self> {
@@ -79,41 +64,25 @@ impl CudaStorage {
     pub fn copy_into_view(&mut self, ld: &Layout, src: &Self, ls: &Layout) -> Result<()> {
         match *self {}
     }
+    pub fn axpy(&mut self, ld: &Layout, alpha: f64, src: &Self, ls: &Layout) -> Result<()> {
+        match *self {}
+    }
     pub fn index_select(&self, l: &Layout, ids: &Self, li: &Layout, dim: usize) -> Result<Self> {
         match *self {}
     }
     pub fn gather(&self, l: &Layout, ids: &Self, li: &Layout, dim: usize) -> Result<Self> {
         match *self {}
     }
-    pub fn scatter_add(
-        &self,
-        l: &Layout,
-        ids: &Self,
-        li: &Layout,
-        dim: usize,
-        out_shape: &[usize],
-    ) -> Result<Self> {
+    pub fn scatter_add(&self, l: &Layout, ids: &Self, li: &Layout, dim: usize, out_shape: &[usize]) -> Result<Self> {
         match *self {}
     }
     pub fn conv2d(&self, l: &Layout, w: &Self, lw: &Layout, g: &ConvGeom) -> Result<Self> {
         match *self {}
     }
-    pub fn conv2d_backward_input(
-        &self,
-        l: &Layout,
-        w: &Self,
-        lw: &Layout,
-        g: &ConvGeom,
-    ) -> Result<Self> {
+    pub fn conv2d_backward_input(&self, l: &Layout, w: &Self, lw: &Layout, g: &ConvGeom) -> Result<Self> {
         match *self {}
     }
-    pub fn conv2d_backward_weight(
-        &self,
-        l: &Layout,
-        gy: &Self,
-        lg: &Layout,
-        g: &ConvGeom,
-    ) -> Result<Self> {
+    pub fn conv2d_backward_weight(&self, l: &Layout, gy: &Self, lg: &Layout, g: &ConvGeom) -> Result<Self> {
         match *self {}
     }
     pub fn max_pool2d(&self, l: &Layout, g: &PoolGeom) -> Result<(Self, Self)> {

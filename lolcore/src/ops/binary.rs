@@ -15,14 +15,8 @@ impl Tensor {
         self.same_device(name, rhs)?;
         self.same_dtype(name, rhs)?;
         let shape = broadcast_shape(name, self.shape(), rhs.shape())?;
-        let la = self
-            .layout()
-            .broadcast_as(&shape)
-            .ok_or_else(|| crate::Error::msg("internal: broadcast"))?;
-        let lb = rhs
-            .layout()
-            .broadcast_as(&shape)
-            .ok_or_else(|| crate::Error::msg("internal: broadcast"))?;
+        let la = self.layout().broadcast_as(&shape).ok_or_else(|| crate::Error::msg("internal: broadcast"))?;
+        let lb = rhs.layout().broadcast_as(&shape).ok_or_else(|| crate::Error::msg("internal: broadcast"))?;
         let s = self.storage().binary(op, &la, &rhs.storage(), &lb)?;
         Ok(Tensor::from_storage(s, &shape))
     }
@@ -36,10 +30,7 @@ impl Tensor {
             &[self, rhs],
             move || -> BackwardFn {
                 Box::new(move |g| {
-                    Ok(vec![
-                        na.then(|| sum_to(g, &sa)).transpose()?,
-                        nb.then(|| sum_to(g, &sb)).transpose()?,
-                    ])
+                    Ok(vec![na.then(|| sum_to(g, &sa)).transpose()?, nb.then(|| sum_to(g, &sb)).transpose()?])
                 })
             },
             |t, _| t[0].add(&t[1]),
@@ -55,10 +46,7 @@ impl Tensor {
             &[self, rhs],
             move || -> BackwardFn {
                 Box::new(move |g| {
-                    Ok(vec![
-                        na.then(|| sum_to(g, &sa)).transpose()?,
-                        nb.then(|| sum_to(&g.neg()?, &sb)).transpose()?,
-                    ])
+                    Ok(vec![na.then(|| sum_to(g, &sa)).transpose()?, nb.then(|| sum_to(&g.neg()?, &sb)).transpose()?])
                 })
             },
             |t, _| t[0].sub(&t[1]),
@@ -109,9 +97,7 @@ impl Tensor {
                     let gb_over = g.div(&b)?;
                     let ga = na.then(|| sum_to(&gb_over, &sa)).transpose()?;
                     // d(a/b)/db = -(a/b)/b
-                    let gb = nb
-                        .then(|| sum_to(&gb_over.mul(&out)?.neg()?, &sb))
-                        .transpose()?;
+                    let gb = nb.then(|| sum_to(&gb_over.mul(&out)?.neg()?, &sb)).transpose()?;
                     Ok(vec![ga, gb])
                 })
             },
@@ -133,13 +119,8 @@ impl Tensor {
         let (a, b) = (self.detach(), rhs.detach());
         // Weight of `a` in the result: 1 where it wins, ½ on ties, 0 where it loses.
         let weight_a = move |a: &Tensor, b: &Tensor| -> Result<Tensor> {
-            let wins = if op == BinaryOp::Maximum {
-                a.gt(b)?
-            } else {
-                a.lt(b)?
-            };
-            wins.to_dtype(a.dtype())?
-                .add(&a.eq(b)?.to_dtype(a.dtype())?.affine(0.5, 0.0)?)
+            let wins = if op == BinaryOp::Maximum { a.gt(b)? } else { a.lt(b)? };
+            wins.to_dtype(a.dtype())?.add(&a.eq(b)?.to_dtype(a.dtype())?.affine(0.5, 0.0)?)
         };
         let (ja, jb) = (a.clone(), b.clone());
         let (sa, sb) = (a.shape().to_vec(), b.shape().to_vec());
@@ -181,10 +162,7 @@ impl Tensor {
             move || -> BackwardFn {
                 Box::new(move |g| {
                     let (da, db) = partials(&a, &b, &out)?;
-                    Ok(vec![
-                        Some(sum_to(&g.mul(&da)?, &sa)?),
-                        Some(sum_to(&g.mul(&db)?, &sb)?),
-                    ])
+                    Ok(vec![Some(sum_to(&g.mul(&da)?, &sa)?), Some(sum_to(&g.mul(&db)?, &sb)?)])
                 })
             },
             move |t, _| {

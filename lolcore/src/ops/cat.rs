@@ -18,19 +18,13 @@ impl Tensor {
     pub fn cat<T: AsRef<Tensor>, D: Dim>(tensors: &[T], dim: D) -> Result<Tensor> {
         let op = "cat";
         let ts: Vec<&Tensor> = tensors.iter().map(|t| t.as_ref()).collect();
-        let Some(first) = ts.first() else {
-            bail!(Error::arg(op, "needs at least one tensor"))
-        };
+        let Some(first) = ts.first() else { bail!(Error::arg(op, "needs at least one tensor")) };
         let d = dim.to_index(first.rank(), op)?;
         for (i, t) in ts.iter().enumerate().skip(1) {
             first.same_device(op, t)?;
             first.same_dtype(op, t)?;
             let ok = t.rank() == first.rank()
-                && t.shape()
-                    .iter()
-                    .zip(first.shape())
-                    .enumerate()
-                    .all(|(k, (a, b))| k == d || a == b);
+                && t.shape().iter().zip(first.shape()).enumerate().all(|(k, (a, b))| k == d || a == b);
             if !ok {
                 bail!(Error::shape(
                     op,
@@ -62,12 +56,7 @@ impl Tensor {
             op,
             &ts,
             move || -> BackwardFn {
-                Box::new(move |g| {
-                    pieces
-                        .iter()
-                        .map(|&(o, l)| g.narrow(d, o, l).map(Some))
-                        .collect()
-                })
+                Box::new(move |g| pieces.iter().map(|&(o, l)| g.narrow(d, o, l).map(Some)).collect())
             },
             |t, _| Tensor::cat(t, d),
         )
@@ -75,26 +64,17 @@ impl Tensor {
 
     /// Stacks equal-shaped tensors along a new dim `dim`.
     pub fn stack<T: AsRef<Tensor>, D: Dim>(tensors: &[T], dim: D) -> Result<Tensor> {
-        let Some(first) = tensors.first() else {
-            bail!(Error::arg("stack", "needs at least one tensor"))
-        };
+        let Some(first) = tensors.first() else { bail!(Error::arg("stack", "needs at least one tensor")) };
         let d = dim.to_index_plus_one(first.as_ref().rank(), "stack")?;
         for (i, t) in tensors.iter().enumerate() {
             if t.as_ref().shape() != first.as_ref().shape() {
                 bail!(Error::shape(
                     "stack",
-                    format!(
-                        "tensor {i} has shape {:?}, tensor 0 has {:?}",
-                        t.as_ref().shape(),
-                        first.as_ref().shape()
-                    )
+                    format!("tensor {i} has shape {:?}, tensor 0 has {:?}", t.as_ref().shape(), first.as_ref().shape())
                 ));
             }
         }
-        let parts = tensors
-            .iter()
-            .map(|t| t.as_ref().unsqueeze(d))
-            .collect::<Result<Vec<_>>>()?;
+        let parts = tensors.iter().map(|t| t.as_ref().unsqueeze(d)).collect::<Result<Vec<_>>>()?;
         Tensor::cat(&parts, d)
     }
 
@@ -103,10 +83,7 @@ impl Tensor {
         let mut y = self.clone();
         for &d in dims {
             if d >= self.rank() {
-                bail!(Error::index(
-                    "flip",
-                    format!("dim {d} is out of range for shape {:?}", self.shape())
-                ));
+                bail!(Error::index("flip", format!("dim {d} is out of range for shape {:?}", self.shape())));
             }
             let n = self.shape()[d];
             let rev: Vec<u32> = (0..n as u32).rev().collect();
@@ -121,11 +98,7 @@ impl Tensor {
         if repeats.len() != self.rank() {
             bail!(Error::shape(
                 "repeat",
-                format!(
-                    "{} repeat counts for a tensor of rank {}",
-                    repeats.len(),
-                    self.rank()
-                )
+                format!("{} repeat counts for a tensor of rank {}", repeats.len(), self.rank())
             ));
         }
         let mut y = self.clone();
@@ -141,10 +114,7 @@ impl Tensor {
     /// One-hot encoding of integer labels: `[..] → [.., classes]` as f32.
     pub fn one_hot(&self, classes: usize) -> Result<Tensor> {
         if self.dtype().is_float() {
-            bail!(Error::dtype(
-                "one_hot",
-                format!("labels must be integers, got {}", self.dtype())
-            ));
+            bail!(Error::dtype("one_hot", format!("labels must be integers, got {}", self.dtype())));
         }
         let mut shape = self.shape().to_vec();
         shape.push(classes);

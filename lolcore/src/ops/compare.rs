@@ -13,14 +13,8 @@ impl Tensor {
         self.same_device(name, rhs)?;
         self.same_dtype(name, rhs)?;
         let shape = broadcast_shape(name, self.shape(), rhs.shape())?;
-        let la = self
-            .layout()
-            .broadcast_as(&shape)
-            .ok_or_else(|| Error::msg("internal: broadcast"))?;
-        let lb = rhs
-            .layout()
-            .broadcast_as(&shape)
-            .ok_or_else(|| Error::msg("internal: broadcast"))?;
+        let la = self.layout().broadcast_as(&shape).ok_or_else(|| Error::msg("internal: broadcast"))?;
+        let lb = rhs.layout().broadcast_as(&shape).ok_or_else(|| Error::msg("internal: broadcast"))?;
         let s = self.storage().compare(op, &la, &rhs.storage(), &lb)?;
         Ok(Tensor::from_storage(s, &shape))
     }
@@ -74,25 +68,11 @@ impl Tensor {
         self.same_device(op, on_true)?;
         on_true.same_device(op, on_false)?;
         on_true.same_dtype(op, on_false)?;
-        let cond = if self.dtype() == DType::U8 {
-            self.clone()
-        } else {
-            self.ne_scalar(0.0)?
-        };
-        let shape = broadcast_shape(
-            op,
-            &broadcast_shape(op, cond.shape(), on_true.shape())?,
-            on_false.shape(),
-        )?;
-        let bc = |t: &Tensor| {
-            t.layout()
-                .broadcast_as(&shape)
-                .ok_or_else(|| Error::msg("internal: broadcast"))
-        };
+        let cond = if self.dtype() == DType::U8 { self.clone() } else { self.ne_scalar(0.0)? };
+        let shape = broadcast_shape(op, &broadcast_shape(op, cond.shape(), on_true.shape())?, on_false.shape())?;
+        let bc = |t: &Tensor| t.layout().broadcast_as(&shape).ok_or_else(|| Error::msg("internal: broadcast"));
         let (lc, la, lb) = (bc(&cond)?, bc(on_true)?, bc(on_false)?);
-        let s =
-            cond.storage()
-                .where_cond(&lc, &on_true.storage(), &la, &on_false.storage(), &lb)?;
+        let s = cond.storage().where_cond(&lc, &on_true.storage(), &la, &on_false.storage(), &lb)?;
         let y = Tensor::from_storage(s, &shape);
         let (sa, sb) = (on_true.shape().to_vec(), on_false.shape().to_vec());
         let c = cond.detach();
@@ -103,10 +83,7 @@ impl Tensor {
             move || -> BackwardFn {
                 Box::new(move |g| {
                     let z = g.zeros_like()?;
-                    Ok(vec![
-                        Some(sum_to(&c.where_cond(g, &z)?, &sa)?),
-                        Some(sum_to(&c.where_cond(&z, g)?, &sb)?),
-                    ])
+                    Ok(vec![Some(sum_to(&c.where_cond(g, &z)?, &sa)?), Some(sum_to(&c.where_cond(&z, g)?, &sb)?)])
                 })
             },
             move |t, _| jc.where_cond(&t[0], &t[1]),

@@ -32,9 +32,7 @@ impl Tensor {
         self.same_device(op, w)?;
         self.same_dtype(op, w)?;
         let g = ConvGeom::new(self.shape(), w.shape(), p)?;
-        let s = self
-            .storage()
-            .conv2d(self.layout(), &w.storage(), w.layout(), &g)?;
+        let s = self.storage().conv2d(self.layout(), &w.storage(), w.layout(), &g)?;
         let y = Tensor::from_storage(s, &g.out_shape());
         let (nx, nw) = (self.tracks_grad(), w.tracks_grad());
         let (x, wt) = (self.detach(), w.detach());
@@ -63,20 +61,13 @@ impl Tensor {
 
     /// The gradient of conv2d's input given `self` = the output gradient.
     pub(crate) fn conv2d_backward_input(&self, w: &Tensor, g: &ConvGeom) -> Result<Tensor> {
-        let s = self
-            .storage()
-            .conv2d_backward_input(self.layout(), &w.storage(), w.layout(), g)?;
+        let s = self.storage().conv2d_backward_input(self.layout(), &w.storage(), w.layout(), g)?;
         Ok(Tensor::from_storage(s, &[g.n, g.c, g.h, g.w]))
     }
 
     /// The gradient of conv2d's weight given `self` = the input and `gy` the output gradient.
     pub(crate) fn conv2d_backward_weight(&self, gy: &Tensor, g: &ConvGeom) -> Result<Tensor> {
-        let s =
-            self.storage()
-                .conv2d_backward_weight(self.layout(), &gy.storage(), gy.layout(), g)?;
-        Ok(Tensor::from_storage(
-            s,
-            &[g.o, g.c / g.p.groups, g.kh, g.kw],
-        ))
+        let s = self.storage().conv2d_backward_weight(self.layout(), &gy.storage(), gy.layout(), g)?;
+        Ok(Tensor::from_storage(s, &[g.o, g.c / g.p.groups, g.kh, g.kw]))
     }
 }

@@ -13,12 +13,7 @@ pub struct Conv2dParams {
 
 impl Default for Conv2dParams {
     fn default() -> Self {
-        Conv2dParams {
-            stride: (1, 1),
-            padding: (0, 0),
-            dilation: (1, 1),
-            groups: 1,
-        }
+        Conv2dParams { stride: (1, 1), padding: (0, 0), dilation: (1, 1), groups: 1 }
     }
 }
 
@@ -39,13 +34,7 @@ pub struct ConvGeom {
 }
 
 /// Output length of a sliding window along one dim, if at least one window fits.
-pub fn out_len(
-    input: usize,
-    kernel: usize,
-    stride: usize,
-    pad: usize,
-    dilation: usize,
-) -> Option<usize> {
+pub fn out_len(input: usize, kernel: usize, stride: usize, pad: usize, dilation: usize) -> Option<usize> {
     let span = dilation * (kernel - 1) + 1;
     let padded = input + 2 * pad;
     (padded >= span && stride > 0).then(|| (padded - span) / stride + 1)
@@ -55,20 +44,15 @@ impl ConvGeom {
     pub fn new(x: &[usize], w: &[usize], p: Conv2dParams) -> Result<Self> {
         let op = "conv2d";
         if x.len() != 4 || w.len() != 4 {
-            bail!(Error::shape(op, format!("input {x:?} and weight {w:?} must both be 4-D (NCHW, [out, in/groups, kh, kw])")));
+            bail!(Error::shape(
+                op,
+                format!("input {x:?} and weight {w:?} must both be 4-D (NCHW, [out, in/groups, kh, kw])")
+            ));
         }
-        if p.groups == 0
-            || p.stride.0 == 0
-            || p.stride.1 == 0
-            || p.dilation.0 == 0
-            || p.dilation.1 == 0
-        {
+        if p.groups == 0 || p.stride.0 == 0 || p.stride.1 == 0 || p.dilation.0 == 0 || p.dilation.1 == 0 {
             bail!(Error::arg(
                 op,
-                format!(
-                    "stride {:?}, dilation {:?} and groups {} must be positive",
-                    p.stride, p.dilation, p.groups
-                )
+                format!("stride {:?}, dilation {:?} and groups {} must be positive", p.stride, p.dilation, p.groups)
             ));
         }
         let (n, c, h, wd) = (x[0], x[1], x[2], x[3]);
@@ -76,50 +60,24 @@ impl ConvGeom {
         if c % p.groups != 0 || o % p.groups != 0 {
             bail!(Error::shape(
                 op,
-                format!(
-                    "input channels {c} and output channels {o} must both divide by groups {}",
-                    p.groups
-                )
+                format!("input channels {c} and output channels {o} must both divide by groups {}", p.groups)
             ));
         }
         if cg * p.groups != c {
-            bail!(Error::shape(
-                op,
-                format!(
-                    "input {x:?} has {c} channels, weight {w:?} expects {}",
-                    cg * p.groups
-                )
-            ));
+            bail!(Error::shape(op, format!("input {x:?} has {c} channels, weight {w:?} expects {}", cg * p.groups)));
         }
         if kh == 0 || kw == 0 {
-            bail!(Error::shape(
-                op,
-                format!("weight {w:?} has an empty kernel")
-            ));
+            bail!(Error::shape(op, format!("weight {w:?} has an empty kernel")));
         }
         let ho = out_len(h, kh, p.stride.0, p.padding.0, p.dilation.0);
         let wo = out_len(wd, kw, p.stride.1, p.padding.1, p.dilation.1);
         let (Some(ho), Some(wo)) = (ho, wo) else {
             bail!(Error::shape(
                 op,
-                format!(
-                    "input {x:?} (padding {:?}) is smaller than the dilated kernel {kh}×{kw}",
-                    p.padding
-                )
+                format!("input {x:?} (padding {:?}) is smaller than the dilated kernel {kh}×{kw}", p.padding)
             ))
         };
-        Ok(ConvGeom {
-            n,
-            c,
-            h,
-            w: wd,
-            o,
-            kh,
-            kw,
-            ho,
-            wo,
-            p,
-        })
+        Ok(ConvGeom { n, c, h, w: wd, o, kh, kw, ho, wo, p })
     }
     pub fn out_shape(&self) -> [usize; 4] {
         [self.n, self.o, self.ho, self.wo]
@@ -153,39 +111,16 @@ impl PoolGeom {
         }
         let (kh, kw) = p.kernel;
         if kh == 0 || kw == 0 || p.stride.0 == 0 || p.stride.1 == 0 {
-            bail!(Error::arg(
-                op,
-                format!(
-                    "kernel {:?} and stride {:?} must be positive",
-                    p.kernel, p.stride
-                )
-            ));
+            bail!(Error::arg(op, format!("kernel {:?} and stride {:?} must be positive", p.kernel, p.stride)));
         }
         if 2 * p.padding.0 > kh || 2 * p.padding.1 > kw {
-            bail!(Error::arg(
-                op,
-                format!(
-                    "padding {:?} must be at most half the kernel {:?}",
-                    p.padding, p.kernel
-                )
-            ));
+            bail!(Error::arg(op, format!("padding {:?} must be at most half the kernel {:?}", p.padding, p.kernel)));
         }
         let ho = out_len(x[2], kh, p.stride.0, p.padding.0, 1);
         let wo = out_len(x[3], kw, p.stride.1, p.padding.1, 1);
         let (Some(ho), Some(wo)) = (ho, wo) else {
-            bail!(Error::shape(
-                op,
-                format!("input {x:?} is smaller than the kernel {:?}", p.kernel)
-            ))
+            bail!(Error::shape(op, format!("input {x:?} is smaller than the kernel {:?}", p.kernel)))
         };
-        Ok(PoolGeom {
-            n: x[0],
-            c: x[1],
-            h: x[2],
-            w: x[3],
-            ho,
-            wo,
-            p,
-        })
+        Ok(PoolGeom { n: x[0], c: x[1], h: x[2], w: x[3], ho, wo, p })
     }
 }

@@ -51,29 +51,35 @@ impl Tensor {
         self.same_device(op, src)?;
         let src = src.to_dtype(self.dtype())?;
         let Some(ls) = src.layout().broadcast_as(self.shape()) else {
-            bail!(Error::shape(
-                op,
-                format!(
-                    "cannot write shape {:?} into shape {:?}",
-                    src.shape(),
-                    self.shape()
-                )
-            ));
+            bail!(Error::shape(op, format!("cannot write shape {:?} into shape {:?}", src.shape(), self.shape())));
         };
         if self.same_storage(&src) {
             // Reading and writing one buffer: take a copy of the source first.
             let tmp = src.contiguous_raw()?;
-            let tl = tmp
-                .layout()
-                .broadcast_as(self.shape())
-                .ok_or_else(|| Error::msg("internal: broadcast"))?;
+            let tl = tmp.layout().broadcast_as(self.shape()).ok_or_else(|| Error::msg("internal: broadcast"))?;
             let guard = tmp.storage();
-            return self
-                .storage_mut()
-                .copy_into_view(self.layout(), &guard, &tl);
+            return self.storage_mut().copy_into_view(self.layout(), &guard, &tl);
         }
         let guard = src.storage();
-        self.storage_mut()
-            .copy_into_view(self.layout(), &guard, &ls)
+        self.storage_mut().copy_into_view(self.layout(), &guard, &ls)
+    }
+}
+
+impl Tensor {
+    /// `self += alpha · other` in place, outside autograd (PyTorch's `add_(other, alpha=…)`).
+    /// `other` broadcasts to this tensor's shape.
+    pub fn add_scaled_(&self, other: &Tensor, alpha: f64) -> Result<()> {
+        let op = "add_scaled_";
+        self.same_device(op, other)?;
+        self.same_dtype(op, other)?;
+        let Some(lo) = other.layout().broadcast_as(self.shape()) else {
+            bail!(Error::shape(op, format!("cannot add shape {:?} into shape {:?}", other.shape(), self.shape())));
+        };
+        if self.same_storage(other) {
+            let sum = crate::no_grad(|| self.add(&other.affine(alpha, 0.0)?))?;
+            return self.copy_from(&sum);
+        }
+        let src = other.storage();
+        self.storage_mut().axpy(self.layout(), alpha, &src, &lo)
     }
 }

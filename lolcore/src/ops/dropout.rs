@@ -8,10 +8,7 @@ impl Tensor {
     /// The mask comes from the global generator (see `manual_seed`).
     pub fn dropout(&self, p: f64, train: bool) -> Result<Tensor> {
         if !(0.0..=1.0).contains(&p) {
-            bail!(Error::arg(
-                "dropout",
-                format!("probability must be in [0, 1], got {p}")
-            ));
+            bail!(Error::arg("dropout", format!("probability must be in [0, 1], got {p}")));
         }
         if !train || p == 0.0 {
             return Ok(self.clone());

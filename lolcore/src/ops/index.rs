@@ -9,13 +9,7 @@ use crate::tensor::Tensor;
 impl Tensor {
     fn check_index_dtype(op: &'static str, ids: &Tensor) -> Result<()> {
         if ids.dtype().is_float() {
-            bail!(Error::dtype(
-                op,
-                format!(
-                    "indices must be an integer tensor (u32, i64, u8), got {}",
-                    ids.dtype()
-                )
-            ));
+            bail!(Error::dtype(op, format!("indices must be an integer tensor (u32, i64, u8), got {}", ids.dtype())));
         }
         Ok(())
     }
@@ -27,14 +21,9 @@ impl Tensor {
         Self::check_index_dtype(op, ids)?;
         self.same_device(op, ids)?;
         if ids.rank() != 1 {
-            bail!(Error::shape(
-                op,
-                format!("indices must be 1-D, got shape {:?}", ids.shape())
-            ));
+            bail!(Error::shape(op, format!("indices must be 1-D, got shape {:?}", ids.shape())));
         }
-        let s = self
-            .storage()
-            .index_select(self.layout(), &ids.storage(), ids.layout(), d)?;
+        let s = self.storage().index_select(self.layout(), &ids.storage(), ids.layout(), d)?;
         let mut shape = self.shape().to_vec();
         shape[d] = ids.numel();
         let y = Tensor::from_storage(s, &shape);
@@ -64,58 +53,35 @@ impl Tensor {
         Self::check_index_dtype(op, ids)?;
         self.same_device(op, ids)?;
         if ids.rank() != self.rank()
-            || ids
-                .shape()
-                .iter()
-                .zip(self.shape())
-                .enumerate()
-                .any(|(i, (a, b))| i != d && a > b)
+            || ids.shape().iter().zip(self.shape()).enumerate().any(|(i, (a, b))| i != d && a > b)
         {
             bail!(Error::shape(
                 op,
-                format!(
-                    "indices of shape {:?} do not fit input {:?} along dim {d}",
-                    ids.shape(),
-                    self.shape()
-                )
+                format!("indices of shape {:?} do not fit input {:?} along dim {d}", ids.shape(), self.shape())
             ));
         }
-        let s = self
-            .storage()
-            .gather(self.layout(), &ids.storage(), ids.layout(), d)?;
+        let s = self.storage().gather(self.layout(), &ids.storage(), ids.layout(), d)?;
         let y = Tensor::from_storage(s, ids.shape());
         let in_shape = self.shape().to_vec();
         let (bids, jids) = (ids.clone(), ids.clone());
         y.record(
             op,
             &[self],
-            move || -> BackwardFn {
-                Box::new(move |g| Ok(vec![Some(g.scatter_add_into(&bids, d, &in_shape)?)]))
-            },
+            move || -> BackwardFn { Box::new(move |g| Ok(vec![Some(g.scatter_add_into(&bids, d, &in_shape)?)])) },
             move |t, _| t[0].gather(&jids, d),
         )
     }
 
     /// Zeros of `out_shape` with this tensor's values added at `ids` along `dim`
     /// (the adjoint of `gather`; `ids` has this tensor's shape).
-    pub fn scatter_add_into(
-        &self,
-        ids: &Tensor,
-        dim: usize,
-        out_shape: &[usize],
-    ) -> Result<Tensor> {
+    pub fn scatter_add_into(&self, ids: &Tensor, dim: usize, out_shape: &[usize]) -> Result<Tensor> {
         let op = "scatter_add";
         Self::check_index_dtype(op, ids)?;
         self.same_device(op, ids)?;
         if ids.shape() != self.shape()
             || dim >= out_shape.len()
             || out_shape.len() != self.rank()
-            || self
-                .shape()
-                .iter()
-                .zip(out_shape)
-                .enumerate()
-                .any(|(i, (a, b))| i != dim && a > b)
+            || self.shape().iter().zip(out_shape).enumerate().any(|(i, (a, b))| i != dim && a > b)
         {
             bail!(Error::shape(
                 op,
@@ -126,13 +92,7 @@ impl Tensor {
                 )
             ));
         }
-        let s = self.storage().scatter_add(
-            self.layout(),
-            &ids.storage(),
-            ids.layout(),
-            dim,
-            out_shape,
-        )?;
+        let s = self.storage().scatter_add(self.layout(), &ids.storage(), ids.layout(), dim, out_shape)?;
         let y = Tensor::from_storage(s, out_shape);
         let (bids, jids) = (ids.clone(), ids.clone());
         let out = out_shape.to_vec();
@@ -153,10 +113,7 @@ impl Tensor {
     /// Rows of this `[vocab, dim]` table for each id: output `ids.shape + [dim]`.
     pub fn embedding(&self, ids: &Tensor) -> Result<Tensor> {
         if self.rank() != 2 {
-            bail!(Error::shape(
-                "embedding",
-                format!("table must be [vocab, dim], got {:?}", self.shape())
-            ));
+            bail!(Error::shape("embedding", format!("table must be [vocab, dim], got {:?}", self.shape())));
         }
         let rows = self.index_select(&ids.flatten_all()?, 0)?;
         let mut shape = ids.shape().to_vec();

@@ -15,9 +15,7 @@ fn lu(a: &mut [f64], n: usize, perm: &mut [usize]) -> (f64, bool) {
         *p = i;
     }
     for col in 0..n {
-        let piv = (col..n)
-            .max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs()))
-            .unwrap_or(col);
+        let piv = (col..n).max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs())).unwrap_or(col);
         if a[piv * n + col] == 0.0 {
             return (0.0, true);
         }
@@ -58,9 +56,7 @@ fn inv_one(m: &[f64], n: usize) -> Option<Vec<f64>> {
     let mut inv = vec![0.0; n * n];
     for c in 0..n {
         // Solve A x = e_c with the LU factors (rows permuted).
-        let mut x: Vec<f64> = (0..n)
-            .map(|i| if perm[i] == c { 1.0 } else { 0.0 })
-            .collect();
+        let mut x: Vec<f64> = (0..n).map(|i| if perm[i] == c { 1.0 } else { 0.0 }).collect();
         for i in 0..n {
             for k in 0..i {
                 x[i] -= a[i * n + k] * x[k];
@@ -83,13 +79,7 @@ impl Tensor {
     fn square_batch(&self, op: &'static str) -> Result<(usize, usize)> {
         let r = self.rank();
         if r < 2 || self.shape()[r - 1] != self.shape()[r - 2] {
-            bail!(Error::shape(
-                op,
-                format!(
-                    "needs square matrices [.., n, n], got shape {:?}",
-                    self.shape()
-                )
-            ));
+            bail!(Error::shape(op, format!("needs square matrices [.., n, n], got shape {:?}", self.shape())));
         }
         self.require_float(op)?;
         let n = self.shape()[r - 1];
@@ -100,14 +90,9 @@ impl Tensor {
     pub fn det(&self) -> Result<Tensor> {
         let (batch, n) = self.square_batch("det")?;
         let v = self.to_vec::<f64>()?;
-        let d: Vec<f64> = (0..batch)
-            .map(|b| det_one(&v[b * n * n..(b + 1) * n * n], n))
-            .collect();
+        let d: Vec<f64> = (0..batch).map(|b| det_one(&v[b * n * n..(b + 1) * n * n], n)).collect();
         let shape = &self.shape()[..self.rank() - 2];
-        let y = Tensor::from_vec(d, shape, &Device::Cpu)?
-            .to_dtype(self.dtype())?
-            .to_device(&self.device())?
-            .detach();
+        let y = Tensor::from_vec(d, shape, &Device::Cpu)?.to_dtype(self.dtype())?.to_device(&self.device())?.detach();
         let (x, out) = (self.detach(), y.clone());
         let (jx, jout) = (x.clone(), out.clone());
         y.record(
@@ -137,10 +122,7 @@ impl Tensor {
         for b in 0..batch {
             match inv_one(&v[b * n * n..(b + 1) * n * n], n) {
                 Some(inv) => out.extend(inv),
-                None => bail!(Error::arg(
-                    "inverse",
-                    format!("matrix {b} of shape {:?} is singular", self.shape())
-                )),
+                None => bail!(Error::arg("inverse", format!("matrix {b} of shape {:?} is singular", self.shape()))),
             }
         }
         let y = Tensor::from_vec(out, self.shape(), &Device::Cpu)?

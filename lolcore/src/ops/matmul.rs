@@ -14,18 +14,11 @@ impl Tensor {
         if self.rank() == 0 || rhs.rank() == 0 {
             bail!(Error::shape(
                 op,
-                format!(
-                    "{:?} × {:?}: both operands need at least one dim",
-                    self.shape(),
-                    rhs.shape()
-                )
+                format!("{:?} × {:?}: both operands need at least one dim", self.shape(), rhs.shape())
             ));
         }
         match (self.rank(), rhs.rank()) {
-            (1, 1) => self
-                .unsqueeze(0)?
-                .matmul_nd(&rhs.unsqueeze(1)?)?
-                .reshape(&[]),
+            (1, 1) => self.unsqueeze(0)?.matmul_nd(&rhs.unsqueeze(1)?)?.reshape(&[]),
             (_, 1) => self.matmul_nd(&rhs.unsqueeze(1)?)?.squeeze(-1),
             (1, _) => self.unsqueeze(0)?.matmul_nd(rhs)?.squeeze(-2),
             _ => self.matmul_nd(rhs),
@@ -41,22 +34,13 @@ impl Tensor {
         let (m, k) = (self.shape()[ra - 2], self.shape()[ra - 1]);
         let (k2, n) = (rhs.shape()[rb - 2], rhs.shape()[rb - 1]);
         if k != k2 {
-            bail!(Error::shape(
-                op,
-                format!(
-                    "{:?} × {:?}: inner dims {k} and {k2} differ",
-                    self.shape(),
-                    rhs.shape()
-                )
-            ));
+            bail!(Error::shape(op, format!("{:?} × {:?}: inner dims {k} and {k2} differ", self.shape(), rhs.shape())));
         }
         let batch = broadcast_shape(op, &self.shape()[..ra - 2], &rhs.shape()[..rb - 2])?;
         let full = |t: &Tensor, r: usize, c: usize| {
             let mut s = batch.clone();
             s.extend([r, c]);
-            t.layout()
-                .broadcast_as(&s)
-                .ok_or_else(|| Error::msg("internal: broadcast"))
+            t.layout().broadcast_as(&s).ok_or_else(|| Error::msg("internal: broadcast"))
         };
         let (la, lb) = (full(self, m, k)?, full(rhs, k, n)?);
         let s = self.storage().matmul(&la, &rhs.storage(), &lb, (m, n, k))?;

@@ -8,11 +8,7 @@ use crate::tensor::Tensor;
 impl Pool2dParams {
     /// A square window of `k` with stride `k` and no padding (PyTorch's defaults).
     pub fn new(k: usize) -> Self {
-        Pool2dParams {
-            kernel: (k, k),
-            stride: (k, k),
-            padding: (0, 0),
-        }
+        Pool2dParams { kernel: (k, k), stride: (k, k), padding: (0, 0) }
     }
     pub fn stride(mut self, s: usize) -> Self {
         self.stride = (s, s);
@@ -45,17 +41,10 @@ impl Tensor {
             move || -> BackwardFn {
                 Box::new(move |gy| {
                     let flat = gy.reshape(&[planes, plane_out])?;
-                    Ok(vec![Some(
-                        flat.scatter_add_into(&idx, 1, &[planes, plane_in])?
-                            .reshape(&in_shape)?,
-                    )])
+                    Ok(vec![Some(flat.scatter_add_into(&idx, 1, &[planes, plane_in])?.reshape(&in_shape)?)])
                 })
             },
-            move |t, _| {
-                t[0].reshape(&[planes, plane_in])?
-                    .gather(&jidx, 1)?
-                    .reshape(&out_shape)
-            },
+            move |t, _| t[0].reshape(&[planes, plane_in])?.gather(&jidx, 1)?.reshape(&out_shape),
         )
     }
 

@@ -9,11 +9,7 @@ use crate::tensor::Tensor;
 use crate::DType;
 
 fn keepdim_shape(shape: &[usize], dims: &[usize]) -> Vec<usize> {
-    shape
-        .iter()
-        .enumerate()
-        .map(|(i, &d)| if dims.contains(&i) { 1 } else { d })
-        .collect()
+    shape.iter().enumerate().map(|(i, &d)| if dims.contains(&i) { 1 } else { d }).collect()
 }
 
 impl Tensor {
@@ -22,10 +18,7 @@ impl Tensor {
         ds.sort_unstable();
         ds.dedup();
         if let Some(&d) = ds.iter().find(|&&d| d >= self.rank()) {
-            bail!(Error::index(
-                op,
-                format!("dim {d} is out of range for shape {:?}", self.shape())
-            ));
+            bail!(Error::index(op, format!("dim {d} is out of range for shape {:?}", self.shape())));
         }
         Ok(ds)
     }
@@ -44,10 +37,7 @@ impl Tensor {
             return self.to_dtype(DType::I64)?.sum_dims_keepdim(&dims);
         }
         if matches!(self.dtype(), DType::F16 | DType::BF16) && self.device().is_cpu() {
-            return self
-                .to_dtype(DType::F32)?
-                .sum_dims_keepdim(&dims)?
-                .to_dtype(self.dtype());
+            return self.to_dtype(DType::F32)?.sum_dims_keepdim(&dims)?.to_dtype(self.dtype());
         }
         let y = self.reduce_raw(ReduceOp::Sum, &dims)?;
         let in_shape = self.shape().to_vec();
@@ -62,13 +52,8 @@ impl Tensor {
     /// Sum over `dims`, dropping them.
     pub fn sum_dims(&self, dims: &[usize]) -> Result<Tensor> {
         let k = self.sum_dims_keepdim(dims)?;
-        let shape: Vec<usize> = self
-            .shape()
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !dims.contains(i))
-            .map(|(_, &d)| d)
-            .collect();
+        let shape: Vec<usize> =
+            self.shape().iter().enumerate().filter(|(i, _)| !dims.contains(i)).map(|(_, &d)| d).collect();
         k.reshape(&shape)
     }
     /// Sum over one dim, dropping it.
@@ -93,30 +78,24 @@ impl Tensor {
     pub fn mean<D: Dim>(&self, dim: D) -> Result<Tensor> {
         self.require_float("mean")?;
         let d = dim.to_index(self.rank(), "mean")?;
-        self.sum_dims(&[d])?
-            .affine(1.0 / self.count(&[d]) as f64, 0.0)
+        self.sum_dims(&[d])?.affine(1.0 / self.count(&[d]) as f64, 0.0)
     }
     pub fn mean_keepdim<D: Dim>(&self, dim: D) -> Result<Tensor> {
         self.require_float("mean")?;
         let d = dim.to_index(self.rank(), "mean")?;
-        self.sum_dims_keepdim(&[d])?
-            .affine(1.0 / self.count(&[d]) as f64, 0.0)
+        self.sum_dims_keepdim(&[d])?.affine(1.0 / self.count(&[d]) as f64, 0.0)
     }
     /// Mean over `dims`, keeping them with size 1.
     pub fn mean_dims_keepdim(&self, dims: &[usize]) -> Result<Tensor> {
         self.require_float("mean")?;
         let dims = self.check_dims("mean", dims)?;
-        self.sum_dims_keepdim(&dims)?
-            .affine(1.0 / self.count(&dims) as f64, 0.0)
+        self.sum_dims_keepdim(&dims)?.affine(1.0 / self.count(&dims) as f64, 0.0)
     }
     /// Mean of all elements (a 0-d tensor).
     pub fn mean_all(&self) -> Result<Tensor> {
         self.require_float("mean_all")?;
         if self.numel() == 0 {
-            bail!(Error::shape(
-                "mean_all",
-                "the mean of an empty tensor is undefined"
-            ));
+            bail!(Error::shape("mean_all", "the mean of an empty tensor is undefined"));
         }
         self.sum_all()?.affine(1.0 / self.numel() as f64, 0.0)
     }
@@ -134,46 +113,31 @@ impl Tensor {
         if n < 2 {
             bail!(Error::shape(
                 "var",
-                format!(
-                    "unbiased variance needs at least 2 elements along dim {d}, shape {:?}",
-                    self.shape()
-                )
+                format!("unbiased variance needs at least 2 elements along dim {d}, shape {:?}", self.shape())
             ));
         }
         let centered = self.sub(&self.mean_keepdim(d)?)?;
-        centered
-            .sqr()?
-            .sum_keepdim(d)?
-            .affine(1.0 / (n - 1) as f64, 0.0)
+        centered.sqr()?.sum_keepdim(d)?.affine(1.0 / (n - 1) as f64, 0.0)
     }
 
     fn extremum_keepdim(&self, dim: usize, op: ReduceOp) -> Result<Tensor> {
         let name = if op == ReduceOp::Max { "max" } else { "min" };
         if self.shape()[dim] == 0 {
-            bail!(Error::shape(
-                name,
-                format!("cannot reduce empty dim {dim} of shape {:?}", self.shape())
-            ));
+            bail!(Error::shape(name, format!("cannot reduce empty dim {dim} of shape {:?}", self.shape())));
         }
         let y = self.reduce_raw(op, &[dim])?;
         if !self.tracks_grad() && self.tangent().is_none() {
             return Ok(y);
         }
         // The gradient goes to the element that won (the first on ties), as in PyTorch.
-        let arg = if op == ReduceOp::Max {
-            ArgReduceOp::ArgMax
-        } else {
-            ArgReduceOp::ArgMin
-        };
+        let arg = if op == ReduceOp::Max { ArgReduceOp::ArgMax } else { ArgReduceOp::ArgMin };
         let idx = self.arg_reduce_keepdim(arg, dim)?;
         let in_shape = self.shape().to_vec();
         let jidx = idx.clone();
         y.record(
             name,
             &[self],
-            move || -> BackwardFn {
-                Box::new(move |g| Ok(vec![Some(g.scatter_add_into(&idx, dim, &in_shape)?)]))
-            },
+            move || -> BackwardFn { Box::new(move |g| Ok(vec![Some(g.scatter_add_into(&idx, dim, &in_shape)?)])) },
             move |t, _| t[0].gather(&jidx, dim),
         )
     }
@@ -204,22 +168,12 @@ impl Tensor {
     }
 
     fn arg_reduce_keepdim(&self, op: ArgReduceOp, dim: usize) -> Result<Tensor> {
-        let name = if op == ArgReduceOp::ArgMax {
-            "argmax"
-        } else {
-            "argmin"
-        };
+        let name = if op == ArgReduceOp::ArgMax { "argmax" } else { "argmin" };
         if self.shape()[dim] == 0 {
-            bail!(Error::shape(
-                name,
-                format!("cannot reduce empty dim {dim} of shape {:?}", self.shape())
-            ));
+            bail!(Error::shape(name, format!("cannot reduce empty dim {dim} of shape {:?}", self.shape())));
         }
         let s = self.storage().arg_reduce(op, self.layout(), dim)?;
-        Ok(Tensor::from_storage(
-            s,
-            &keepdim_shape(self.shape(), &[dim]),
-        ))
+        Ok(Tensor::from_storage(s, &keepdim_shape(self.shape(), &[dim])))
     }
     /// Index (u32) of the largest value along `dim`, dropping it; first on ties.
     pub fn argmax<D: Dim>(&self, dim: D) -> Result<Tensor> {

@@ -10,11 +10,7 @@ impl Tensor {
     fn softmax_raw(&self, d: usize, log: bool) -> Result<Tensor> {
         self.require_float(if log { "log_softmax" } else { "softmax" })?;
         let last = self.rank() - 1;
-        let x = if d == last {
-            self.detach()
-        } else {
-            self.detach().transpose(d, last)?
-        };
+        let x = if d == last { self.detach() } else { self.detach().transpose(d, last)? };
         let s = x.storage().softmax_last(x.layout(), log)?;
         let y = Tensor::from_storage(s, x.shape());
         if d == last {
@@ -71,11 +67,6 @@ impl Tensor {
         let d = dim.to_index(self.rank(), "logsumexp")?;
         let m = self.max_keepdim(d)?.detach();
         let m_safe = m.clamp(-1e30, 1e30)?;
-        self.sub(&m_safe)?
-            .exp()?
-            .sum_keepdim(d)?
-            .log()?
-            .add(&m_safe)?
-            .squeeze(d)
+        self.sub(&m_safe)?.exp()?.sum_keepdim(d)?.log()?.add(&m_safe)?.squeeze(d)
     }
 }

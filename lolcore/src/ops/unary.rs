@@ -40,26 +40,17 @@ impl Tensor {
             UnaryOp::Gelu => d(UnaryOp::GeluDeriv),
             UnaryOp::Sqr => saved.affine(2.0, 0.0),
             UnaryOp::Recip => saved.sqr()?.neg(),
-            UnaryOp::Erf => saved
-                .sqr()?
-                .affine(-1.0, 0.0)?
-                .exp()?
-                .affine(TWO_OVER_SQRT_PI, 0.0),
+            UnaryOp::Erf => saved.sqr()?.affine(-1.0, 0.0)?.exp()?.affine(TWO_OVER_SQRT_PI, 0.0),
             UnaryOp::Powf(e) => saved.powf(e - 1.0)?.affine(e, 0.0),
             UnaryOp::LeakyRelu(a) => d(UnaryOp::LeakyReluDeriv(a)),
             UnaryOp::Clamp(lo, hi) => d(UnaryOp::ClampMask(lo, hi)),
-            other => bail!(Error::msg(format!(
-                "internal: {} has no derivative rule",
-                other.name()
-            ))),
+            other => bail!(Error::msg(format!("internal: {} has no derivative rule", other.name()))),
         }
     }
 
     fn saves(op: UnaryOp) -> Option<Saves> {
         match op {
-            UnaryOp::Exp | UnaryOp::Sqrt | UnaryOp::Tanh | UnaryOp::Sigmoid | UnaryOp::Recip => {
-                Some(Saves::Output)
-            }
+            UnaryOp::Exp | UnaryOp::Sqrt | UnaryOp::Tanh | UnaryOp::Sigmoid | UnaryOp::Recip => Some(Saves::Output),
             UnaryOp::Log
             | UnaryOp::Abs
             | UnaryOp::Sin
@@ -95,9 +86,7 @@ impl Tensor {
         y.record(
             op.name(),
             &[self],
-            move || -> BackwardFn {
-                Box::new(move |g| Ok(vec![Some(g.mul(&Self::derivative(op, &saved)?)?)]))
-            },
+            move || -> BackwardFn { Box::new(move |g| Ok(vec![Some(g.mul(&Self::derivative(op, &saved)?)?)])) },
             move |t, _| t[0].mul(&Self::derivative(op, &saved_jvp)?),
         )
     }
@@ -180,10 +169,7 @@ impl Tensor {
     /// Limits every value to `[min, max]`.
     pub fn clamp(&self, min: f64, max: f64) -> Result<Tensor> {
         if min > max || min.is_nan() || max.is_nan() {
-            bail!(Error::arg(
-                "clamp",
-                format!("min {min} must not exceed max {max}")
-            ));
+            bail!(Error::arg("clamp", format!("min {min} must not exceed max {max}")));
         }
         self.unary(UnaryOp::Clamp(min, max))
     }

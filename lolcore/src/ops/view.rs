@@ -12,8 +12,7 @@ use crate::tensor::Tensor;
 fn zeros_with_view(g: &Tensor, full: &[usize], view: impl Fn(&Layout) -> Layout) -> Result<Tensor> {
     let z = g.zeros_like_shape(full)?;
     let dst = view(&Layout::contiguous(full));
-    z.storage_mut()
-        .copy_into_view(&dst, &g.storage(), g.layout())?;
+    z.storage_mut().copy_into_view(&dst, &g.storage(), g.layout())?;
     Ok(z)
 }
 
@@ -72,10 +71,7 @@ impl Tensor {
         let s = start.to_index(self.rank(), "flatten")?;
         let e = end.to_index(self.rank(), "flatten")?;
         if s > e {
-            bail!(Error::index(
-                "flatten",
-                format!("start dim {s} is after end dim {e}")
-            ));
+            bail!(Error::index("flatten", format!("start dim {s} is after end dim {e}")));
         }
         let mut shape = self.shape()[..s].to_vec();
         shape.push(self.shape()[s..=e].iter().product());
@@ -108,20 +104,12 @@ impl Tensor {
         let a = d1.to_index(self.rank(), "transpose")?;
         let b = d2.to_index(self.rank(), "transpose")?;
         let y = self.view_with(self.layout().transpose(a, b));
-        self.view_op(
-            "transpose",
-            y,
-            move |g| g.transpose(a, b),
-            |t| t.transpose(a, b),
-        )
+        self.view_op("transpose", y, move |g| g.transpose(a, b), |t| t.transpose(a, b))
     }
     /// The transpose of a matrix (the last two dims of a batch).
     pub fn t(&self) -> Result<Tensor> {
         if self.rank() < 2 {
-            bail!(Error::shape(
-                "t",
-                format!("needs at least 2 dims, got shape {:?}", self.shape())
-            ));
+            bail!(Error::shape("t", format!("needs at least 2 dims, got shape {:?}", self.shape())));
         }
         self.transpose(self.rank() - 2, self.rank() - 1)
     }
@@ -129,17 +117,10 @@ impl Tensor {
     pub fn permute(&self, perm: &[usize]) -> Result<Tensor> {
         let r = self.rank();
         let mut seen = vec![false; r];
-        if perm.len() != r
-            || perm
-                .iter()
-                .any(|&p| p >= r || std::mem::replace(&mut seen[p], true))
-        {
+        if perm.len() != r || perm.iter().any(|&p| p >= r || std::mem::replace(&mut seen[p], true)) {
             bail!(Error::index(
                 "permute",
-                format!(
-                    "{perm:?} is not a permutation of the {r} dims of {:?}",
-                    self.shape()
-                )
+                format!("{perm:?} is not a permutation of the {r} dims of {:?}", self.shape())
             ));
         }
         let mut inv = vec![0; r];
@@ -184,11 +165,7 @@ impl Tensor {
         if self.shape()[d] != 1 {
             bail!(Error::shape(
                 "squeeze",
-                format!(
-                    "dim {d} of shape {:?} has size {}, not 1",
-                    self.shape(),
-                    self.shape()[d]
-                )
+                format!("dim {d} of shape {:?} has size {}, not 1", self.shape(), self.shape()[d])
             ));
         }
         let y = self.view_with(self.layout().squeeze(d));
@@ -200,12 +177,7 @@ impl Tensor {
         let d = dim.to_index_plus_one(self.rank(), "unsqueeze")?;
         let y = self.view_with(self.layout().unsqueeze(d));
         let orig = self.shape().to_vec();
-        self.view_op(
-            "unsqueeze",
-            y,
-            move |g| g.reshape(&orig),
-            |t| t.unsqueeze(d),
-        )
+        self.view_op("unsqueeze", y, move |g| g.reshape(&orig), |t| t.unsqueeze(d))
     }
 
     /// A broadcast view of `shape` (NumPy rules; repeated dims have stride 0).
@@ -214,20 +186,12 @@ impl Tensor {
             return Ok(self.clone());
         }
         let Some(l) = self.layout().broadcast_as(shape) else {
-            bail!(Error::shape(
-                "broadcast_as",
-                format!("cannot broadcast {:?} to {shape:?}", self.shape())
-            ))
+            bail!(Error::shape("broadcast_as", format!("cannot broadcast {:?} to {shape:?}", self.shape())))
         };
         let y = self.view_with(l);
         let orig = self.shape().to_vec();
         let new = shape.to_vec();
-        self.view_op(
-            "broadcast_as",
-            y,
-            move |g| sum_to(g, &orig),
-            |t| t.broadcast_as(&new),
-        )
+        self.view_op("broadcast_as", y, move |g| sum_to(g, &orig), |t| t.broadcast_as(&new))
     }
     /// Same as `broadcast_as` (PyTorch's name).
     pub fn expand(&self, shape: &[usize]) -> Result<Tensor> {
@@ -246,17 +210,9 @@ impl Tensor {
             r if r >= 2 => {
                 let y = self.view_with(self.layout().diagonal());
                 let full = self.shape().to_vec();
-                self.view_op(
-                    "diag",
-                    y,
-                    move |g| zeros_with_view(g, &full, |l| l.diagonal()),
-                    |t| t.diag(),
-                )
+                self.view_op("diag", y, move |g| zeros_with_view(g, &full, |l| l.diagonal()), |t| t.diag())
             }
-            _ => bail!(Error::shape(
-                "diag",
-                format!("needs a vector or a matrix, got shape {:?}", self.shape())
-            )),
+            _ => bail!(Error::shape("diag", format!("needs a vector or a matrix, got shape {:?}", self.shape()))),
         }
     }
 }

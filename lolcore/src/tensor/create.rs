@@ -15,16 +15,10 @@ impl Tensor {
         if data.len() != n {
             bail!(Error::shape(
                 "from_vec",
-                format!(
-                    "{} values do not fill shape {shape:?} ({n} elements)",
-                    data.len()
-                )
+                format!("{} values do not fill shape {shape:?} ({n} elements)", data.len())
             ));
         }
-        Ok(Tensor::from_storage(
-            Storage::from_cpu(T::wrap(data), device)?,
-            shape,
-        ))
+        Ok(Tensor::from_storage(Storage::from_cpu(T::wrap(data), device)?, shape))
     }
     /// A tensor of `shape` copied from a slice.
     pub fn from_slice<T: CpuElem>(data: &[T], shape: &[usize], device: &Device) -> Result<Tensor> {
@@ -39,16 +33,8 @@ impl Tensor {
         Tensor::from_vec(vec![v], &[], device)
     }
     /// `shape` filled with `value`, of `dtype`.
-    pub fn full_dtype(
-        value: f64,
-        shape: &[usize],
-        dtype: DType,
-        device: &Device,
-    ) -> Result<Tensor> {
-        Ok(Tensor::from_storage(
-            Storage::filled(dtype, numel(shape), value, device)?,
-            shape,
-        ))
+    pub fn full_dtype(value: f64, shape: &[usize], dtype: DType, device: &Device) -> Result<Tensor> {
+        Ok(Tensor::from_storage(Storage::filled(dtype, numel(shape), value, device)?, shape))
     }
     /// f32 `shape` filled with `value`.
     pub fn full(value: f64, shape: &[usize], device: &Device) -> Result<Tensor> {
@@ -81,13 +67,7 @@ impl Tensor {
         Tensor::arange_step(start, end, 1.0, DType::F32, device)
     }
     /// `[start, start + step, ...)` up to `end` (exclusive), of `dtype`.
-    pub fn arange_step(
-        start: f64,
-        end: f64,
-        step: f64,
-        dtype: DType,
-        device: &Device,
-    ) -> Result<Tensor> {
+    pub fn arange_step(start: f64, end: f64, step: f64, dtype: DType, device: &Device) -> Result<Tensor> {
         if step == 0.0 || !step.is_finite() || !start.is_finite() || !end.is_finite() {
             bail!(Error::arg(
                 "arange",
@@ -96,9 +76,7 @@ impl Tensor {
         }
         let n = ((end - start) / step).ceil().max(0.0) as usize;
         let v: Vec<f64> = (0..n).map(|i| start + i as f64 * step).collect();
-        Tensor::from_vec(v, &[n], &Device::Cpu)?
-            .to_dtype(dtype)?
-            .to_device(device)
+        Tensor::from_vec(v, &[n], &Device::Cpu)?.to_dtype(dtype)?.to_device(device)
     }
     /// The n × n identity (f32).
     pub fn eye(n: usize, device: &Device) -> Result<Tensor> {
@@ -120,21 +98,13 @@ impl Tensor {
     /// Normal samples with the given mean and standard deviation (f32).
     pub fn normal(mean: f64, std: f64, shape: &[usize], device: &Device) -> Result<Tensor> {
         let n = numel(shape);
-        let v: Vec<f32> = with_rng(|r| {
-            (0..n)
-                .map(|_| (mean + std * r.next_normal()) as f32)
-                .collect()
-        });
+        let v: Vec<f32> = with_rng(|r| (0..n).map(|_| (mean + std * r.next_normal()) as f32).collect());
         Tensor::from_vec(v, shape, device)
     }
     /// Uniform samples in [lo, hi) (f32).
     pub fn uniform(lo: f64, hi: f64, shape: &[usize], device: &Device) -> Result<Tensor> {
         let n = numel(shape);
-        let v: Vec<f32> = with_rng(|r| {
-            (0..n)
-                .map(|_| (lo + (hi - lo) * r.next_f64()) as f32)
-                .collect()
-        });
+        let v: Vec<f32> = with_rng(|r| (0..n).map(|_| (lo + (hi - lo) * r.next_f64()) as f32).collect());
         Tensor::from_vec(v, shape, device)
     }
     pub fn randn_like(&self) -> Result<Tensor> {

@@ -17,20 +17,12 @@ fn fmt_rec(
     summarise: bool,
 ) -> fmt::Result {
     if shape.is_empty() {
-        return if float {
-            write!(f, "{:.4}", v[off])
-        } else {
-            write!(f, "{}", v[off])
-        };
+        return if float { write!(f, "{:.4}", v[off]) } else { write!(f, "{}", v[off]) };
     }
     f.write_str("[")?;
     let n = shape[0];
     let show: Vec<Option<usize>> = if summarise && n > 2 * EDGE {
-        (0..EDGE)
-            .map(Some)
-            .chain(std::iter::once(None))
-            .chain((n - EDGE..n).map(Some))
-            .collect()
+        (0..EDGE).map(Some).chain(std::iter::once(None)).chain((n - EDGE..n).map(Some)).collect()
     } else {
         (0..n).map(Some).collect()
     };
@@ -43,16 +35,7 @@ fn fmt_rec(
             }
         }
         match i {
-            Some(i) => fmt_rec(
-                f,
-                v,
-                &shape[1..],
-                &strides[1..],
-                off + i * strides[0],
-                depth + 1,
-                float,
-                summarise,
-            )?,
+            Some(i) => fmt_rec(f, v, &shape[1..], &strides[1..], off + i * strides[0], depth + 1, float, summarise)?,
             None => f.write_str("...")?,
         }
     }
@@ -63,27 +46,11 @@ impl fmt::Display for Tensor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let v = match self.to_vec::<f64>() {
             Ok(v) => v,
-            Err(e) => {
-                return write!(
-                    f,
-                    "Tensor[{:?}, {}] (unreadable: {e})",
-                    self.shape(),
-                    self.dtype()
-                )
-            }
+            Err(e) => return write!(f, "Tensor[{:?}, {}] (unreadable: {e})", self.shape(), self.dtype()),
         };
         let strides = crate::layout::contiguous_strides(self.shape());
         f.write_str("tensor(")?;
-        fmt_rec(
-            f,
-            &v,
-            self.shape(),
-            &strides,
-            0,
-            0,
-            self.dtype().is_float(),
-            self.numel() > SUMMARISE_ABOVE,
-        )?;
+        fmt_rec(f, &v, self.shape(), &strides, 0, 0, self.dtype().is_float(), self.numel() > SUMMARISE_ABOVE)?;
         write!(f, ", dtype={}", self.dtype())?;
         if !self.device().is_cpu() {
             write!(f, ", device={}", self.device())?;

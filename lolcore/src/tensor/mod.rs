@@ -74,12 +74,7 @@ impl Tensor {
         self.with_autograd_id(TensorId::new(), grad, tangent)
     }
 
-    pub(crate) fn with_autograd_id(
-        &self,
-        id: TensorId,
-        grad: GradState,
-        tangent: Option<Tensor>,
-    ) -> Tensor {
+    pub(crate) fn with_autograd_id(&self, id: TensorId, grad: GradState, tangent: Option<Tensor>) -> Tensor {
         Tensor(Arc::new(TensorInner {
             id,
             storage: self.0.storage.clone(),
@@ -166,11 +161,7 @@ impl Tensor {
     /// Checks that two tensors share a device (the op name goes in the error).
     pub(crate) fn same_device(&self, op: &'static str, other: &Tensor) -> Result<()> {
         if self.device() != other.device() {
-            return Err(Error::DeviceMismatch {
-                op,
-                lhs: self.device(),
-                rhs: other.device(),
-            });
+            return Err(Error::DeviceMismatch { op, lhs: self.device(), rhs: other.device() });
         }
         Ok(())
     }
@@ -179,11 +170,7 @@ impl Tensor {
         if self.dtype() != other.dtype() {
             return Err(Error::dtype(
                 op,
-                format!(
-                    "dtypes {} and {} differ; convert one with to_dtype",
-                    self.dtype(),
-                    other.dtype()
-                ),
+                format!("dtypes {} and {} differ; convert one with to_dtype", self.dtype(), other.dtype()),
             ));
         }
         Ok(())
@@ -191,10 +178,7 @@ impl Tensor {
     /// Errors unless the dtype is a float type.
     pub(crate) fn require_float(&self, op: &'static str) -> Result<()> {
         if !self.dtype().is_float() {
-            return Err(Error::dtype(
-                op,
-                format!("needs a float tensor, got {}", self.dtype()),
-            ));
+            return Err(Error::dtype(op, format!("needs a float tensor, got {}", self.dtype())));
         }
         Ok(())
     }
@@ -202,13 +186,7 @@ impl Tensor {
 
 impl std::fmt::Debug for Tensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Tensor[{:?}, {}, {}",
-            self.shape(),
-            self.dtype(),
-            self.device()
-        )?;
+        write!(f, "Tensor[{:?}, {}, {}", self.shape(), self.dtype(), self.device())?;
         if self.tracks_grad() {
             f.write_str(", grad")?;
         }

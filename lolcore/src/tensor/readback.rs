@@ -16,26 +16,14 @@ impl Tensor {
         let host = if host.dtype() == T::DTYPE {
             host
         } else {
-            crate::cpu::cast::to_dtype(
-                &host,
-                &crate::layout::Layout::contiguous(self.shape()),
-                T::DTYPE,
-            )
+            crate::cpu::cast::to_dtype(&host, &crate::layout::Layout::contiguous(self.shape()), T::DTYPE)
         };
-        T::into_vec(host).map_err(|s| {
-            Error::dtype(
-                "to_vec",
-                format!("could not read {} as {}", s.dtype(), T::DTYPE),
-            )
-        })
+        T::into_vec(host).map_err(|s| Error::dtype("to_vec", format!("could not read {} as {}", s.dtype(), T::DTYPE)))
     }
     /// The values of a 2-D tensor as rows.
     pub fn to_vec2<T: CpuElem>(&self) -> Result<Vec<Vec<T>>> {
         let [r, c] = self.shape() else {
-            bail!(Error::shape(
-                "to_vec2",
-                format!("needs a 2-D tensor, got shape {:?}", self.shape())
-            ))
+            bail!(Error::shape("to_vec2", format!("needs a 2-D tensor, got shape {:?}", self.shape())))
         };
         let c = *c;
         let v = self.to_vec::<T>()?;
@@ -46,11 +34,7 @@ impl Tensor {
         if self.numel() != 1 {
             bail!(Error::shape(
                 "to_scalar",
-                format!(
-                    "needs exactly one element, shape {:?} has {}",
-                    self.shape(),
-                    self.numel()
-                )
+                format!("needs exactly one element, shape {:?} has {}", self.shape(), self.numel())
             ));
         }
         Ok(self.to_vec::<T>()?[0])

@@ -16,14 +16,7 @@ pub const NR: usize = 16;
 /// must be valid for 6 rows of 16 floats at stride `ldc`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-pub unsafe fn kernel_6x16(
-    kc: usize,
-    a: *const f32,
-    b: *const f32,
-    c: *mut f32,
-    ldc: usize,
-    accumulate: bool,
-) {
+pub unsafe fn kernel_6x16(kc: usize, a: *const f32, b: *const f32, c: *mut f32, ldc: usize, accumulate: bool) {
     let mut acc = [[_mm256_setzero_ps(); 2]; MR];
     let mut a = a;
     let mut b = b;
@@ -92,14 +85,7 @@ pub fn available() -> bool {
 }
 
 /// The portable micro-kernel with the same contract (for CPUs without AVX2).
-pub fn kernel_generic(
-    kc: usize,
-    a: &[f32],
-    b: &[f32],
-    c: &mut [f32],
-    ldc: usize,
-    accumulate: bool,
-) {
+pub fn kernel_generic(kc: usize, a: &[f32], b: &[f32], c: &mut [f32], ldc: usize, accumulate: bool) {
     let mut acc = [[0f32; NR]; MR];
     for k in 0..kc {
         let bk = &b[k * NR..(k + 1) * NR];

@@ -10,8 +10,8 @@
 mod kernel_avx2;
 mod pack;
 
+use super::parallel::{num_threads, par_chunks_mut, par_for};
 use kernel_avx2::{MR, NR};
-use rayon::prelude::*;
 use std::cell::RefCell;
 
 /// Depth of a packed block: A panels (6·KC floats) and B panels (16·KC) stay in L1/L2.
@@ -38,12 +38,24 @@ struct OutPtr(*mut f32);
 unsafe impl Send for OutPtr {}
 unsafe impl Sync for OutPtr {}
 
+impl OutPtr {
+    /// # Safety
+    /// `n` must stay inside the output buffer.
+    unsafe fn add(self, n: usize) -> OutPtr {
+        OutPtr(self.0.add(n))
+    }
+}
+
 thread_local! {
     static A_PACK: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Products with at most this many multiply-adds split C into one tile per thread, each
+/// a whole single-threaded GEMM: one fork/join per call instead of one per K block.
+const SMALL_MACS: usize = 1 << 26;
+
 /// `C = A·B` (or `C += A·B` when `accumulate`), C row-major `m × n` with row stride `n`.
-/// `parallel` lets it use rayon's threads (callers already parallel pass false).
+/// `parallel` lets it use the pool's threads (callers already parallel pass false).
 #[allow(clippy::too_many_arguments)]
 pub fn sgemm(
     m: usize,
@@ -70,25 +82,48 @@ pub fn sgemm(
     }
     if m == 1 {
         // C[1, n] = A[1, k]·B[k, n]  ⇔  Cᵀ[n, 1] = Bᵀ[n, k]·Aᵀ[k, 1].
-        let bt = MatRef {
-            data: b.data,
-            offset: b.offset,
-            rs: b.cs,
-            cs: b.rs,
-        };
-        let at = MatRef {
-            data: a.data,
-            offset: a.offset,
-            rs: a.cs,
-            cs: a.rs,
-        };
+        let bt = MatRef { data: b.data, offset: b.offset, rs: b.cs, cs: b.rs };
+        let at = MatRef { data: a.data, offset: a.offset, rs: a.cs, cs: a.rs };
         return matvec(n, k, bt, at, c, 1, accumulate, parallel);
     }
-    let threads = if parallel && 2 * m * n * k >= PAR_FLOPS {
-        rayon::current_num_threads()
-    } else {
-        1
-    };
+    let threads = if parallel && 2 * m * n * k >= PAR_FLOPS { num_threads() } else { 1 };
+    let out = OutPtr(c.as_mut_ptr());
+    if threads > 1 && m * n * k <= SMALL_MACS {
+        // One tile of C per thread, split along the longer side on micro-tile boundaries.
+        let by_rows = m.div_ceil(MR) >= n.div_ceil(NR);
+        let (len, unit) = if by_rows { (m, MR) } else { (n, NR) };
+        let per = len.div_ceil(threads).div_ceil(unit) * unit;
+        let tiles = len.div_ceil(per);
+        par_for(tiles, |t| {
+            let (s, l) = (t * per, per.min(len - t * per));
+            // SAFETY: tile t writes only rows (or columns) s..s+l of C.
+            if by_rows {
+                let at = MatRef { offset: a.offset + s * a.rs, ..a };
+                blocked(l, n, k, at, b, unsafe { out.add(s * n) }, n, accumulate, 1);
+            } else {
+                let bt = MatRef { offset: b.offset + s * b.cs, ..b };
+                blocked(m, l, k, a, bt, unsafe { out.add(s) }, n, accumulate, 1);
+            }
+        });
+        return;
+    }
+    blocked(m, n, k, a, b, out, n, accumulate, threads);
+}
+
+/// The BLIS loop nest over C (`m × n` at row stride `ldc`). With several threads, B is
+/// packed once per block and threads split C's rows (or columns for short matrices).
+#[allow(clippy::too_many_arguments)]
+fn blocked(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: MatRef<f32>,
+    b: MatRef<f32>,
+    out: OutPtr,
+    ldc: usize,
+    accumulate: bool,
+    threads: usize,
+) {
     // Row blocks: a multiple of the thread count, each a multiple of MR rows.
     let mut blocks = m.div_ceil(MC_MAX);
     if threads > 1 {
@@ -96,27 +131,14 @@ pub fn sgemm(
     }
     let mc = m.div_ceil(blocks).div_ceil(MR) * MR;
     let n_ic = m.div_ceil(mc);
-    let out = OutPtr(c.as_mut_ptr());
     let mut bp = super::pool::take::<f32>(KC * NC.min(n.div_ceil(NR) * NR));
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
         let n_panels = nc.div_ceil(NR);
-        let jr_splits = if n_ic >= threads {
-            1
-        } else {
-            (threads.div_ceil(n_ic) * 2).min(n_panels)
-        };
+        let jr_splits = if n_ic >= threads { 1 } else { (threads.div_ceil(n_ic) * 2).min(n_panels) };
         for pc in (0..k).step_by(KC) {
             let kc = KC.min(k - pc);
-            pack::pack_b(
-                &mut bp[..n_panels * kc * NR],
-                b,
-                pc,
-                kc,
-                jc,
-                nc,
-                threads > 1,
-            );
+            pack::pack_b(&mut bp[..n_panels * kc * NR], b, pc, kc, jc, nc, threads > 1);
             let acc = accumulate || pc > 0;
             let bp = &bp[..n_panels * kc * NR];
             let task = |t: usize| {
@@ -135,17 +157,18 @@ pub fn sgemm(
                         ap.resize(need, 0.0);
                     }
                     pack::pack_a(&mut ap[..need], a, ic, mlen, pc, kc);
-                    macro_tile(&ap[..need], bp, kc, mlen, nc, j0, j1, out, n, ic, jc, acc);
+                    macro_tile(&ap[..need], bp, kc, mlen, nc, j0, j1, out, ldc, ic, jc, acc);
                 });
             };
             let tasks = n_ic * jr_splits;
             if threads > 1 && tasks > 1 {
-                (0..tasks).into_par_iter().for_each(task);
+                par_for(tasks, task);
             } else {
                 (0..tasks).for_each(task);
             }
         }
     }
+    super::pool::recycle(bp);
 }
 
 /// Runs the micro-kernel over B panels `j0..j1` and every A panel of one packed block.
@@ -185,11 +208,7 @@ fn macro_tile(
                     for r in 0..mr {
                         for j in 0..nr {
                             let d = cptr.add(r * ldc + j);
-                            *d = if acc {
-                                *d + tmp[r * NR + j]
-                            } else {
-                                tmp[r * NR + j]
-                            };
+                            *d = if acc { *d + tmp[r * NR + j] } else { tmp[r * NR + j] };
                         }
                     }
                 }
@@ -201,15 +220,7 @@ fn macro_tile(
 /// # Safety
 /// `c` must be valid for an MR × NR tile at row stride `ldc`.
 #[inline]
-unsafe fn run_kernel(
-    simd: bool,
-    kc: usize,
-    a: &[f32],
-    b: &[f32],
-    c: *mut f32,
-    ldc: usize,
-    acc: bool,
-) {
+unsafe fn run_kernel(simd: bool, kc: usize, a: &[f32], b: &[f32], c: *mut f32, ldc: usize, acc: bool) {
     #[cfg(target_arch = "x86_64")]
     if simd {
         return kernel_avx2::kernel_6x16(kc, a.as_ptr(), b.as_ptr(), c, ldc, acc);
@@ -236,9 +247,7 @@ fn matvec(
         if a.cs == 1 && x.rs == 1 {
             dot(&a.data[base..base + k], &x.data[x.offset..x.offset + k])
         } else {
-            (0..k)
-                .map(|j| a.data[base + j * a.cs] * x.data[x.offset + j * x.rs])
-                .sum()
+            (0..k).map(|j| a.data[base + j * a.cs] * x.data[x.offset + j * x.rs]).sum()
         }
     };
     let set = |(i, d): (usize, &mut f32)| {
@@ -246,11 +255,7 @@ fn matvec(
         *d = if accumulate { *d + v } else { v };
     };
     if parallel && m * k >= PAR_FLOPS / 2 && incy == 1 {
-        y[..m]
-            .par_iter_mut()
-            .enumerate()
-            .with_min_len(64)
-            .for_each(set);
+        par_chunks_mut(&mut y[..m], 64, |t, c| c.iter_mut().enumerate().for_each(|(i, d)| set((t * 64 + i, d))));
     } else {
         y.iter_mut().step_by(incy).take(m).enumerate().for_each(set);
     }
@@ -271,15 +276,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// f64 `C = A·B` (or `+=`), C row-major `m × n`.
-pub fn dgemm(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: MatRef<f64>,
-    b: MatRef<f64>,
-    c: &mut [f64],
-    accumulate: bool,
-) {
+pub fn dgemm(m: usize, n: usize, k: usize, a: MatRef<f64>, b: MatRef<f64>, c: &mut [f64], accumulate: bool) {
     assert!(c.len() >= m * n, "dgemm: output too small");
     if m == 0 || n == 0 {
         return;
@@ -323,8 +320,7 @@ mod tests {
             for j in 0..n {
                 let mut s = 0f64;
                 for p in 0..k {
-                    s += a.data[a.offset + i * a.rs + p * a.cs] as f64
-                        * b.data[b.offset + p * b.rs + j * b.cs] as f64;
+                    s += a.data[a.offset + i * a.rs + p * a.cs] as f64 * b.data[b.offset + p * b.rs + j * b.cs] as f64;
                 }
                 c[i * n + j] = s as f32;
             }
@@ -336,9 +332,7 @@ mod tests {
     fn sgemm_matches_naive_on_odd_shapes_and_strides() {
         let mut seed = 1u64;
         let mut rnd = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             ((seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5
         };
         for &(m, n, k) in &[
@@ -355,34 +349,14 @@ mod tests {
             let bv: Vec<f32> = (0..k * n + 5).map(|_| rnd()).collect();
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 let a = if ta {
-                    MatRef {
-                        data: &av,
-                        offset: 3,
-                        rs: 1,
-                        cs: m,
-                    }
+                    MatRef { data: &av, offset: 3, rs: 1, cs: m }
                 } else {
-                    MatRef {
-                        data: &av,
-                        offset: 3,
-                        rs: k,
-                        cs: 1,
-                    }
+                    MatRef { data: &av, offset: 3, rs: k, cs: 1 }
                 };
                 let b = if tb {
-                    MatRef {
-                        data: &bv,
-                        offset: 5,
-                        rs: 1,
-                        cs: k,
-                    }
+                    MatRef { data: &bv, offset: 5, rs: 1, cs: k }
                 } else {
-                    MatRef {
-                        data: &bv,
-                        offset: 5,
-                        rs: n,
-                        cs: 1,
-                    }
+                    MatRef { data: &bv, offset: 5, rs: n, cs: 1 }
                 };
                 let want = naive(m, n, k, &a, &b);
                 let mut got = vec![f32::NAN; m * n];

@@ -3,7 +3,7 @@
 
 use super::kernel_avx2::{MR, NR};
 use super::MatRef;
-use rayon::prelude::*;
+use crate::cpu::parallel::par_chunks_mut;
 
 /// A[ic.., pc..] (mlen × kc) → panels of MR rows: `ap[p·kc·MR + k·MR + r]`.
 pub fn pack_a(ap: &mut [f32], a: MatRef<f32>, ic: usize, mlen: usize, pc: usize, kc: usize) {
@@ -53,21 +53,13 @@ fn pack_b_panel(panel: &mut [f32], b: MatRef<f32>, pc: usize, kc: usize, c0: usi
 }
 
 /// B[pc.., jc..] (kc × nc) → panels of NR columns: `bp[p·kc·NR + k·NR + j]`.
-pub fn pack_b(
-    bp: &mut [f32],
-    b: MatRef<f32>,
-    pc: usize,
-    kc: usize,
-    jc: usize,
-    nc: usize,
-    parallel: bool,
-) {
+pub fn pack_b(bp: &mut [f32], b: MatRef<f32>, pc: usize, kc: usize, jc: usize, nc: usize, parallel: bool) {
     let one = |(p, panel): (usize, &mut [f32])| {
         let c0 = jc + p * NR;
         pack_b_panel(panel, b, pc, kc, c0, NR.min(jc + nc - c0));
     };
     if parallel && kc * nc >= 1 << 16 {
-        bp.par_chunks_exact_mut(kc * NR).enumerate().for_each(one);
+        par_chunks_mut(bp, kc * NR, |p, panel| one((p, panel)));
     } else {
         bp.chunks_exact_mut(kc * NR).enumerate().for_each(one);
     }

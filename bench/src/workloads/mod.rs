@@ -1,0 +1,3 @@
+//! Benchmark workloads, each the twin of one in `torch_twin.py` (same name, same sizes).
+
+pub mod core_cpu;
