@@ -1,1 +1,34 @@
+//! keras: the user-facing half of lol. Layers with PyTorch's layouts and Keras-style
+//! builders, `sequential!` and `#[derive(Module)]`, and (in `model`) the training loop.
+//!
+//! ```
+//! use keras::prelude::*;
+//! let net = sequential![Dense::new(4, 8), Relu, Dense::new(8, 2)];
+//! let names: Vec<String> = net.named_parameters().into_iter().map(|(n, _)| n).collect();
+//! assert_eq!(names, ["0.weight", "0.bias", "2.weight", "2.bias"]);
+//! let y = net.forward(&Tensor::zeros(&[3, 4], &Device::Cpu)?)?;
+//! assert_eq!(y.shape(), &[3, 2]);
+//! # Ok::<(), Error>(())
+//! ```
+
+// The macros name items as `::keras::...`; this makes that path work inside this crate.
+extern crate self as keras;
+
+pub mod layers;
+pub mod prelude;
+
+pub use lol_macros::{sequential, Module};
 pub use lolcore;
+pub use lolcore::nn::functional;
+pub use lolcore::{DType, Device, Error, Result, Tensor};
+
+/// What generated code refers to. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use lolcore::nn::trace;
+    pub use lolcore::nn::{
+        check_layer, join_name, lambda, layer_error, short_type_name, visit_as_buffer, visit_mut_as_buffer, Forward,
+        Module, Visit, VisitMut,
+    };
+    pub use lolcore::{Result, Tensor};
+}

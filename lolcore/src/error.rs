@@ -27,6 +27,8 @@ pub enum Error {
     Format { path: String, msg: String },
     /// Weights that do not match a module: every problem at once.
     Load(String),
+    /// An error with where it happened (`layer 2 (Dense): matmul: ...`).
+    Context { context: String, source: Box<Error> },
     /// Anything else, already formatted.
     Msg(String),
 }
@@ -48,6 +50,7 @@ impl fmt::Display for Error {
             Error::Io { path, source } => write!(f, "{path}: {source}"),
             Error::Format { path, msg } => write!(f, "{path}: {msg}"),
             Error::Load(m) => write!(f, "load: {m}"),
+            Error::Context { context, source } => write!(f, "{context}: {source}"),
             Error::Msg(m) => f.write_str(m),
         }
     }
@@ -57,6 +60,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Io { source, .. } => Some(source),
+            Error::Context { source, .. } => Some(source.as_ref()),
             _ => None,
         }
     }
@@ -74,6 +78,17 @@ impl Error {
     }
     pub fn arg(op: &'static str, msg: impl Into<String>) -> Self {
         Error::Arg { op, msg: msg.into() }
+    }
+    /// Adds where the error happened in front of it.
+    pub fn context(self, context: impl Into<String>) -> Self {
+        Error::Context { context: context.into(), source: Box::new(self) }
+    }
+    /// The innermost error, under any context.
+    pub fn root(&self) -> &Error {
+        match self {
+            Error::Context { source, .. } => source.root(),
+            e => e,
+        }
     }
     pub fn msg(msg: impl Into<String>) -> Self {
         Error::Msg(msg.into())

@@ -48,16 +48,6 @@ impl Storage {
             Storage::Cuda(s) => s.dtype(),
         }
     }
-    /// Elements held (not bytes).
-    pub fn len(&self) -> usize {
-        match self {
-            Storage::Cpu(s) => s.len(),
-            Storage::Cuda(s) => s.len(),
-        }
-    }
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
     pub fn filled(dtype: DType, len: usize, v: f64, device: &Device) -> Result<Storage> {
         Ok(match device {
             Device::Cpu => Storage::Cpu(CpuStorage::filled(dtype, len, v)),
@@ -132,6 +122,41 @@ impl Storage {
             (Storage::Cpu(d), Storage::Cpu(s)) => cpu::inplace::axpy(d, ld, alpha, s, ls),
             (Storage::Cuda(d), Storage::Cuda(s)) => d.axpy(ld, alpha, s, ls),
             (d, s) => bail!(Error::DeviceMismatch { op: "add_scaled_", lhs: d.device(), rhs: s.device() }),
+        }
+    }
+    /// One optimizer update of this parameter in place (`states` in the rule's order).
+    pub fn optim_update(
+        &mut self,
+        l: &Layout,
+        rule: &crate::optim::UpdateRule,
+        grad: &Storage,
+        states: &mut [&mut Storage],
+    ) -> Result<()> {
+        if !l.is_contiguous() || l.offset() != 0 || l.numel() != grad.len_hint() {
+            bail!(Error::msg("internal: optimizer update needs whole contiguous parameters"));
+        }
+        match (self, grad) {
+            (Storage::Cpu(p), Storage::Cpu(g)) => {
+                let mut cpu_states = Vec::with_capacity(states.len());
+                for s in states.iter_mut() {
+                    match &mut **s {
+                        Storage::Cpu(c) => cpu_states.push(c),
+                        other => {
+                            bail!(Error::DeviceMismatch { op: "optimizer", lhs: Device::Cpu, rhs: other.device() })
+                        }
+                    }
+                }
+                cpu::optim::apply(rule, p, g, &mut cpu_states)
+            }
+            (Storage::Cuda(p), Storage::Cuda(g)) => p.optim_update(rule, g, states),
+            (p, g) => bail!(Error::DeviceMismatch { op: "optimizer", lhs: p.device(), rhs: g.device() }),
+        }
+    }
+    /// Elements held.
+    fn len_hint(&self) -> usize {
+        match self {
+            Storage::Cpu(s) => s.len(),
+            Storage::Cuda(s) => s.len(),
         }
     }
     pub fn index_select(&self, l: &Layout, ids: &Storage, li: &Layout, dim: usize) -> Result<Storage> {

@@ -30,3 +30,30 @@ fn pooling() {
     check("avg_pool2d", &[x.clone()], |t| t[0].avg_pool2d(Pool2dParams::new(2)));
     check("avg_pool2d overlap", &[strided(&x)], |t| t[0].avg_pool2d(Pool2dParams::new(3).stride(2).padding(1)));
 }
+
+#[test]
+fn normalisation_layers() {
+    use lolcore::nn::functional::{batch_norm, layer_norm};
+    manual_seed(33);
+    let x = rnd(&[3, 2, 2, 2], -1.0, 1.0);
+    let (w, b) = (rnd(&[2], 0.5, 1.5), rnd(&[2], -0.5, 0.5));
+    check("batch_norm train", &[x.clone(), w.clone(), b.clone()], |t| {
+        let (rm, rv) = (t[0].zeros_like_shape2(&[2])?, t[0].zeros_like_shape2(&[2])?);
+        batch_norm(&t[0], &rm, &rv, Some(&t[1]), Some(&t[2]), true, 0.1, 1e-5)
+    });
+    let (rm, rv) = (rnd(&[2], -0.5, 0.5), rnd(&[2], 0.5, 1.5));
+    check("batch_norm eval", &[x.clone(), w, b], |t| {
+        batch_norm(&t[0], &rm, &rv, Some(&t[1]), Some(&t[2]), false, 0.1, 1e-5)
+    });
+    let (lw, lb) = (rnd(&[2, 2], 0.5, 1.5), rnd(&[2, 2], -0.5, 0.5));
+    check("layer_norm", &[x, lw, lb], |t| layer_norm(&t[0], &[2, 2], Some(&t[1]), Some(&t[2]), 1e-5));
+}
+
+trait ZerosLikeShape {
+    fn zeros_like_shape2(&self, shape: &[usize]) -> lolcore::Result<lolcore::Tensor>;
+}
+impl ZerosLikeShape for lolcore::Tensor {
+    fn zeros_like_shape2(&self, shape: &[usize]) -> lolcore::Result<lolcore::Tensor> {
+        lolcore::Tensor::zeros_dtype(shape, self.dtype(), &self.device())
+    }
+}

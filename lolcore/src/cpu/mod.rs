@@ -8,6 +8,7 @@ pub mod gemm;
 pub mod index;
 pub mod inplace;
 pub mod matmul;
+pub mod optim;
 pub mod parallel;
 pub mod pool;
 pub mod pool2d;

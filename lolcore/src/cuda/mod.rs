@@ -67,6 +67,14 @@ impl CudaStorage {
     pub fn axpy(&mut self, ld: &Layout, alpha: f64, src: &Self, ls: &Layout) -> Result<()> {
         match *self {}
     }
+    pub fn optim_update(
+        &mut self,
+        rule: &crate::optim::UpdateRule,
+        grad: &Self,
+        states: &mut [&mut crate::storage::Storage],
+    ) -> Result<()> {
+        match *self {}
+    }
     pub fn index_select(&self, l: &Layout, ids: &Self, li: &Layout, dim: usize) -> Result<Self> {
         match *self {}
     }

@@ -24,6 +24,10 @@ impl Tensor {
     pub fn from_slice<T: CpuElem>(data: &[T], shape: &[usize], device: &Device) -> Result<Tensor> {
         Tensor::from_vec(data.to_vec(), shape, device)
     }
+    /// `shape` filled with `value` on the CPU; cannot fail (for layer constructors).
+    pub fn full_cpu(value: f64, shape: &[usize], dtype: DType) -> Tensor {
+        Tensor::from_storage(Storage::Cpu(crate::cpu::CpuStorage::filled(dtype, numel(shape), value)), shape)
+    }
     /// A 1-D tensor on the CPU.
     pub fn new<T: CpuElem>(data: &[T]) -> Tensor {
         Tensor::from_storage(Storage::Cpu(T::wrap(data.to_vec())), &[data.len()])

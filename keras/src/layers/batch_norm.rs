@@ -1,0 +1,99 @@
+//! BatchNorm1D / BatchNorm2D (PyTorch's BatchNorm1d/2d): running statistics are
+//! buffers (`running_mean`, `running_var`, `num_batches_tracked` as i64), updated in
+//! training mode with `momentum`, used in eval mode.
+
+use crate::Module;
+use lolcore::nn::{functional, Forward, Init};
+use lolcore::{no_grad, DType, Error, Result, Tensor};
+
+macro_rules! batch_norm_layer {
+    ($(#[$m:meta])* $name:ident, $op:literal, $ranks:expr) => {
+        $(#[$m])*
+        #[derive(Module)]
+        pub struct $name {
+            pub weight: Option<Tensor>,
+            pub bias: Option<Tensor>,
+            #[module(buffer)]
+            pub running_mean: Tensor,
+            #[module(buffer)]
+            pub running_var: Tensor,
+            #[module(buffer)]
+            pub num_batches_tracked: Tensor,
+            #[module(skip)]
+            momentum: f64,
+            #[module(skip)]
+            eps: f64,
+            #[module(training)]
+            training: bool,
+        }
+
+        impl $name {
+            /// Momentum 0.1, eps 1e-5, learnable scale and shift (PyTorch's defaults).
+            pub fn new(channels: usize) -> Self {
+                let c = channels;
+                $name {
+                    weight: Some(Init::Ones.cpu_tensor(&[c], c, c).requires_grad(true)),
+                    bias: Some(Init::Zeros.cpu_tensor(&[c], c, c).requires_grad(true)),
+                    running_mean: Tensor::full_cpu(0.0, &[c], DType::F32),
+                    running_var: Tensor::full_cpu(1.0, &[c], DType::F32),
+                    num_batches_tracked: Tensor::full_cpu(0.0, &[], DType::I64),
+                    momentum: 0.1,
+                    eps: 1e-5,
+                    training: true,
+                }
+            }
+            pub fn momentum(mut self, m: f64) -> Self {
+                self.momentum = m;
+                self
+            }
+            pub fn eps(mut self, e: f64) -> Self {
+                self.eps = e;
+                self
+            }
+            /// Without the learnable scale and shift (`affine=False`).
+            pub fn affine(mut self, on: bool) -> Self {
+                if !on {
+                    self.weight = None;
+                    self.bias = None;
+                }
+                self
+            }
+        }
+
+        impl Forward for $name {
+            fn forward(&self, x: &Tensor) -> Result<Tensor> {
+                if !$ranks.contains(&x.rank()) {
+                    return Err(Error::shape($op, format!("input {:?} must have rank {:?} (channels in dim 1)", x.shape(), $ranks)));
+                }
+                let y = functional::batch_norm(
+                    x,
+                    &self.running_mean,
+                    &self.running_var,
+                    self.weight.as_ref(),
+                    self.bias.as_ref(),
+                    self.training,
+                    self.momentum,
+                    self.eps,
+                )?;
+                if self.training {
+                    let t = &self.num_batches_tracked;
+                    no_grad(|| t.copy_from(&t.add(&Tensor::full_dtype(1.0, &[], t.dtype(), &t.device())?)?))?;
+                }
+                Ok(y)
+            }
+        }
+    };
+}
+
+batch_norm_layer!(
+    /// Batch normalisation of `[n, c]` or `[n, c, l]` inputs.
+    BatchNorm1D,
+    "batch_norm1d",
+    [2usize, 3]
+);
+batch_norm_layer!(
+    /// Batch normalisation of `[n, c, h, w]` inputs, per channel.
+    BatchNorm2D,
+    "batch_norm2d",
+    [4usize]
+);

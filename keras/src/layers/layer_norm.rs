@@ -1,0 +1,43 @@
+//! LayerNorm (PyTorch's `LayerNorm`): normalises over the last dims.
+
+use crate::Module;
+use lolcore::nn::{functional, Forward, Init};
+use lolcore::{Result, Tensor};
+
+/// Normalises each sample over `normalized_shape` (its last dims), then scales and shifts.
+#[derive(Module)]
+pub struct LayerNorm {
+    pub weight: Option<Tensor>,
+    pub bias: Option<Tensor>,
+    #[module(skip)]
+    normalized_shape: Vec<usize>,
+    #[module(skip)]
+    eps: f64,
+}
+
+impl LayerNorm {
+    /// Over the last dim of size `n`, eps 1e-5.
+    pub fn new(n: usize) -> Self {
+        LayerNorm::with_shape(&[n])
+    }
+    /// Over the last `shape.len()` dims.
+    pub fn with_shape(shape: &[usize]) -> Self {
+        let n: usize = shape.iter().product();
+        LayerNorm {
+            weight: Some(Init::Ones.cpu_tensor(shape, n, n).requires_grad(true)),
+            bias: Some(Init::Zeros.cpu_tensor(shape, n, n).requires_grad(true)),
+            normalized_shape: shape.to_vec(),
+            eps: 1e-5,
+        }
+    }
+    pub fn eps(mut self, e: f64) -> Self {
+        self.eps = e;
+        self
+    }
+}
+
+impl Forward for LayerNorm {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        functional::layer_norm(x, &self.normalized_shape, self.weight.as_ref(), self.bias.as_ref(), self.eps)
+    }
+}

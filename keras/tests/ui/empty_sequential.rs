@@ -1,0 +1,5 @@
+use keras::prelude::*;
+
+fn main() {
+    let _net = sequential![];
+}

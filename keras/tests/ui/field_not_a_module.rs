@@ -1,0 +1,9 @@
+use keras::prelude::*;
+
+#[derive(Module)]
+struct Net {
+    fc: Dense,
+    hidden: usize,
+}
+
+fn main() {}

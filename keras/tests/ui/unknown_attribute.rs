@@ -1,0 +1,9 @@
+use keras::prelude::*;
+
+#[derive(Module)]
+struct Net {
+    #[module(frozen)]
+    fc: Dense,
+}
+
+fn main() {}

@@ -1,0 +1,259 @@
+//! The `Module` and `Forward` traits. A module reports its tensors by dotted name
+//! (`linear1.weight`, `blocks.3.conv.bias`), exactly as PyTorch's `state_dict` would name
+//! the same structure; everything else (device moves, train/eval, counting, saving) is
+//! built on that one visit.
+
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+use crate::{DType, Device};
+
+/// Whether a named tensor is trained (a parameter) or only carried (a buffer, like
+/// BatchNorm's running statistics).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TensorKind {
+    Parameter,
+    Buffer,
+}
+
+/// `prefix.name`, or `name` at the root.
+pub fn join_name(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+/// A visitor over a module's named tensors.
+pub type Visit<'a> = dyn FnMut(&str, &Tensor, TensorKind) + 'a;
+/// A visitor that may replace a module's named tensors.
+pub type VisitMut<'a> = dyn FnMut(&str, &mut Tensor, TensorKind) -> Result<()> + 'a;
+
+/// A piece of a model that owns tensors (or none): layers, blocks, whole networks.
+/// `#[derive(Module)]` writes it for structs; `sequential!` for layer chains.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a Module",
+    label = "this field or layer is not a Module",
+    note = "fields of a #[derive(Module)] struct must be modules, tensors, or marked #[module(skip)] for plain data"
+)]
+pub trait Module {
+    /// Calls `f` with the full dotted name of every parameter and buffer, in order.
+    fn visit(&self, prefix: &str, f: &mut Visit<'_>);
+    /// Calls `f` with each tensor by mutable reference, so it may be replaced.
+    fn visit_mut(&mut self, prefix: &str, f: &mut VisitMut<'_>) -> Result<()>;
+    /// Switches training behaviour (dropout, batch statistics) here and in every child.
+    fn set_training(&mut self, _training: bool) {}
+    /// Whether this module is in training mode (for modules that track it).
+    fn is_training(&self) -> Option<bool> {
+        None
+    }
+
+    /// Every trainable parameter with its dotted name.
+    fn named_parameters(&self) -> Vec<(String, Tensor)> {
+        let mut out = Vec::new();
+        self.visit("", &mut |n, t, k| {
+            if k == TensorKind::Parameter {
+                out.push((n.to_string(), t.clone()))
+            }
+        });
+        out
+    }
+    fn parameters(&self) -> Vec<Tensor> {
+        self.named_parameters().into_iter().map(|(_, t)| t).collect()
+    }
+    /// Every buffer (running statistics ...) with its dotted name.
+    fn named_buffers(&self) -> Vec<(String, Tensor)> {
+        let mut out = Vec::new();
+        self.visit("", &mut |n, t, k| {
+            if k == TensorKind::Buffer {
+                out.push((n.to_string(), t.clone()))
+            }
+        });
+        out
+    }
+    /// Parameters and buffers, in declaration order (what `save` writes).
+    fn state_dict(&self) -> Vec<(String, Tensor)> {
+        let mut out = Vec::new();
+        self.visit("", &mut |n, t, _| out.push((n.to_string(), t.clone())));
+        out
+    }
+    /// Number of trainable scalars.
+    fn num_parameters(&self) -> usize {
+        let mut n = 0;
+        self.visit("", &mut |_, t, k| {
+            if k == TensorKind::Parameter {
+                n += t.numel()
+            }
+        });
+        n
+    }
+    /// Moves every parameter and buffer to `device` (parameters stay trainable).
+    /// (Named apart from `Tensor::to_device`, which returns a moved copy.)
+    fn move_to(&mut self, device: &Device) -> Result<()> {
+        self.visit_mut("", &mut |_, t, _| {
+            let moved = Tensor::to_device(t, device)?.detach();
+            *t = if t.is_leaf_param() { moved.requires_grad(true) } else { moved };
+            Ok(())
+        })
+    }
+    /// Converts every float parameter and buffer to `dtype`.
+    fn cast_to(&mut self, dtype: DType) -> Result<()> {
+        self.visit_mut("", &mut |_, t, _| {
+            if t.dtype().is_float() {
+                let c = Tensor::to_dtype(t, dtype)?.detach();
+                *t = if t.is_leaf_param() { c.requires_grad(true) } else { c };
+            }
+            Ok(())
+        })
+    }
+    /// Training mode (PyTorch's `model.train()`).
+    fn train(&mut self) {
+        self.set_training(true)
+    }
+    /// Inference mode (PyTorch's `model.eval()`).
+    fn eval(&mut self) {
+        self.set_training(false)
+    }
+}
+
+/// Something that maps a batch to a batch.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be used as a layer: it does not implement Forward",
+    label = "not a layer",
+    note = "a layer implements `fn forward(&self, x: &Tensor) -> Result<Tensor>`; closures `|x: &Tensor| ...` and such functions work too"
+)]
+pub trait Forward {
+    fn forward(&self, x: &Tensor) -> Result<Tensor>;
+}
+
+/// A tensor field is a parameter, named by its field path.
+impl Module for Tensor {
+    fn visit(&self, prefix: &str, f: &mut Visit<'_>) {
+        f(prefix, self, TensorKind::Parameter)
+    }
+    fn visit_mut(&mut self, prefix: &str, f: &mut VisitMut<'_>) -> Result<()> {
+        f(prefix, self, TensorKind::Parameter)
+    }
+}
+
+/// Absent submodules (an optional bias, a missing downsample) have no tensors.
+impl<M: Module> Module for Option<M> {
+    fn visit(&self, prefix: &str, f: &mut Visit<'_>) {
+        if let Some(m) = self {
+            m.visit(prefix, f)
+        }
+    }
+    fn visit_mut(&mut self, prefix: &str, f: &mut VisitMut<'_>) -> Result<()> {
+        match self {
+            Some(m) => m.visit_mut(prefix, f),
+            None => Ok(()),
+        }
+    }
+    fn set_training(&mut self, training: bool) {
+        if let Some(m) = self {
+            m.set_training(training)
+        }
+    }
+}
+
+/// A list of modules, children named `0`, `1`, ... (PyTorch's `ModuleList`).
+impl<M: Module> Module for Vec<M> {
+    fn visit(&self, prefix: &str, f: &mut Visit<'_>) {
+        for (i, m) in self.iter().enumerate() {
+            m.visit(&join_name(prefix, &i.to_string()), f)
+        }
+    }
+    fn visit_mut(&mut self, prefix: &str, f: &mut VisitMut<'_>) -> Result<()> {
+        for (i, m) in self.iter_mut().enumerate() {
+            m.visit_mut(&join_name(prefix, &i.to_string()), f)?
+        }
+        Ok(())
+    }
+    fn set_training(&mut self, training: bool) {
+        self.iter_mut().for_each(|m| m.set_training(training))
+    }
+}
+
+impl<M: Module, const N: usize> Module for [M; N] {
+    fn visit(&self, prefix: &str, f: &mut Visit<'_>) {
+        for (i, m) in self.iter().enumerate() {
+            m.visit(&join_name(prefix, &i.to_string()), f)
+        }
+    }
+    fn visit_mut(&mut self, prefix: &str, f: &mut VisitMut<'_>) -> Result<()> {
+        for (i, m) in self.iter_mut().enumerate() {
+            m.visit_mut(&join_name(prefix, &i.to_string()), f)?
+        }
+        Ok(())
+    }
+    fn set_training(&mut self, training: bool) {
+        self.iter_mut().for_each(|m| m.set_training(training))
+    }
+}
+
+/// A plain function `fn(&Tensor) -> Result<Tensor>` is a parameter-free layer.
+impl<F: Fn(&Tensor) -> Result<Tensor>> Forward for F {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self(x)
+    }
+}
+
+impl<F: Fn(&Tensor) -> Result<Tensor>> Module for F {
+    fn visit(&self, _prefix: &str, _f: &mut Visit<'_>) {}
+    fn visit_mut(&mut self, _prefix: &str, _f: &mut VisitMut<'_>) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A closure used as a parameter-free layer (what `sequential!` wraps closures in, so
+/// `|x| x.relu()` needs no type annotation).
+pub struct Lambda<F>(pub F);
+
+/// Gives a closure the layer signature.
+pub fn lambda<F: Fn(&Tensor) -> Result<Tensor>>(f: F) -> Lambda<F> {
+    Lambda(f)
+}
+
+impl<F: Fn(&Tensor) -> Result<Tensor>> Forward for Lambda<F> {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        (self.0)(x)
+    }
+}
+
+impl<F> Module for Lambda<F> {
+    fn visit(&self, _prefix: &str, _f: &mut Visit<'_>) {}
+    fn visit_mut(&mut self, _prefix: &str, _f: &mut VisitMut<'_>) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Wraps a layer's error with where it happened: `layer 2 (Dense): matmul: ...`.
+pub fn layer_error(name: &str, type_name: &str, e: Error) -> Error {
+    Error::Context { context: format!("layer {name} ({type_name})"), source: Box::new(e) }
+}
+
+/// The readable name of a layer type: `keras::layers::Dense` → `Dense`, closures → `Lambda`.
+pub fn short_type_name<T: ?Sized>() -> String {
+    let full = std::any::type_name::<T>();
+    if full.contains("{{closure}}") {
+        return "Lambda".into();
+    }
+    let base = full.split('<').next().unwrap_or(full);
+    base.rsplit("::").next().unwrap_or(base).to_string()
+}
+
+/// Passes a layer through unchanged; `sequential!` wraps each layer in it so a value
+/// that is not a layer is reported at that layer.
+pub fn check_layer<L: Forward + Module>(layer: L) -> L {
+    layer
+}
+
+/// Visits `m`'s tensors as buffers (for `#[module(buffer)]` fields).
+pub fn visit_as_buffer<M: Module + ?Sized>(m: &M, prefix: &str, f: &mut Visit<'_>) {
+    m.visit(prefix, &mut |n, t, _| f(n, t, TensorKind::Buffer))
+}
+
+/// Mutable visit of `m`'s tensors as buffers.
+pub fn visit_mut_as_buffer<M: Module + ?Sized>(m: &mut M, prefix: &str, f: &mut VisitMut<'_>) -> Result<()> {
+    m.visit_mut(prefix, &mut |n, t, _| f(n, t, TensorKind::Buffer))
+}
