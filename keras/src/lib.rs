@@ -1,5 +1,6 @@
 //! keras: the user-facing half of lol. Layers with PyTorch's layouts and Keras-style
-//! builders, `sequential!` and `#[derive(Module)]`, and (in `model`) the training loop.
+//! builders, `sequential!` and `#[derive(Module)]`, and `Model` with
+//! `compile` / `fit` / `evaluate` / `predict`, losses, metrics, callbacks and datasets.
 //!
 //! ```
 //! use keras::prelude::*;
@@ -14,13 +15,24 @@
 // The macros name items as `::keras::...`; this makes that path work inside this crate.
 extern crate self as keras;
 
+pub mod callbacks;
+pub mod data;
+pub mod datasets;
 pub mod layers;
+mod logs;
+pub mod losses;
+pub mod metrics;
+mod model;
 pub mod prelude;
+mod progress;
 
+pub use logs::{History, Logs};
 pub use lol_macros::{sequential, Module};
 pub use lolcore;
 pub use lolcore::nn::functional;
 pub use lolcore::{DType, Device, Error, Result, Tensor};
+pub use model::{FitOptions, Model, Scores};
+pub use progress::Verbosity;
 
 /// What generated code refers to. Not a public API.
 #[doc(hidden)]

@@ -23,6 +23,7 @@ pub mod nn;
 pub mod ops;
 pub mod optim;
 pub mod rng;
+pub mod safetensors;
 pub mod storage;
 mod tensor;
 

@@ -91,6 +91,11 @@ impl Tensor {
         let y = self.contiguous_raw()?;
         self.view_op("contiguous", y, |g| Ok(g.clone()), |t| t.contiguous())
     }
+    /// A copy with its own storage (contiguous, detached): PyTorch's `clone().detach()`.
+    pub fn deep_copy(&self) -> Result<Tensor> {
+        let s = self.storage().contiguous(self.layout())?;
+        Ok(Tensor::from_storage(s, self.shape()))
+    }
     pub(crate) fn contiguous_raw(&self) -> Result<Tensor> {
         if self.is_contiguous() {
             return Ok(self.detach());

@@ -1,0 +1,109 @@
+//! Callbacks: hooks into `fit` with Keras's names, given access to the model through
+//! `TrainingModel` (weights, learning rate, stopping).
+
+mod csv_logger;
+mod early_stopping;
+mod lambda;
+mod lr;
+mod model_checkpoint;
+mod terminate_on_nan;
+
+pub use csv_logger::CsvLogger;
+pub use early_stopping::EarlyStopping;
+pub use lambda::LambdaCallback;
+pub use lr::{LearningRateScheduler, ReduceLrOnPlateau};
+pub use model_checkpoint::ModelCheckpoint;
+pub use terminate_on_nan::TerminateOnNaN;
+
+use crate::logs::Logs;
+use lolcore::optim::Optimizer;
+use lolcore::{Result, Tensor};
+use std::path::Path;
+
+/// What a callback may do to the model being trained.
+pub trait TrainingModel {
+    /// Writes the weights to a safetensors file (atomically).
+    fn save_weights_to(&self, path: &Path) -> Result<()>;
+    /// A deep copy of every parameter and buffer.
+    fn snapshot_weights(&self) -> Result<Vec<(String, Tensor)>>;
+    /// Writes a snapshot back into the weights in place.
+    fn restore_weights(&mut self, snapshot: &[(String, Tensor)]) -> Result<()>;
+    fn optimizer(&mut self) -> Option<&mut dyn Optimizer>;
+    /// Asks `fit` to stop after the current batch.
+    fn stop_training(&mut self);
+    fn stop_requested(&self) -> bool;
+}
+
+/// Per-batch values, read from the device only when asked for (a host sync).
+pub struct BatchLogs<'a> {
+    pub(crate) loss: &'a Tensor,
+    pub batch_size: usize,
+}
+
+impl BatchLogs<'_> {
+    /// This batch's loss (waits for the device).
+    pub fn loss(&self) -> Result<f64> {
+        Ok(self.loss.to_dtype(lolcore::DType::F64)?.to_scalar::<f64>()?)
+    }
+}
+
+/// Hooks called by `fit`, with Keras's names. Every hook has a default that does nothing.
+#[allow(unused_variables)]
+pub trait Callback {
+    fn on_train_begin(&mut self, model: &mut dyn TrainingModel) -> Result<()> {
+        Ok(())
+    }
+    fn on_train_end(&mut self, model: &mut dyn TrainingModel) -> Result<()> {
+        Ok(())
+    }
+    fn on_epoch_begin(&mut self, epoch: usize, model: &mut dyn TrainingModel) -> Result<()> {
+        Ok(())
+    }
+    /// `logs` hold the epoch's loss, metrics, validation values and `lr`.
+    fn on_epoch_end(&mut self, epoch: usize, logs: &Logs, model: &mut dyn TrainingModel) -> Result<()> {
+        Ok(())
+    }
+    fn on_train_batch_begin(&mut self, batch: usize, model: &mut dyn TrainingModel) -> Result<()> {
+        Ok(())
+    }
+    fn on_train_batch_end(&mut self, batch: usize, logs: &BatchLogs<'_>, model: &mut dyn TrainingModel) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Whether a smaller or larger monitored value is better, or decided from its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// `max` for names containing `acc`, `auc`, `precision` or `recall`; else `min`.
+    #[default]
+    Auto,
+    Min,
+    Max,
+}
+
+impl Mode {
+    /// True when `a` improves on `b` by more than `min_delta`.
+    pub(crate) fn better(self, monitor: &str, a: f64, b: f64, min_delta: f64) -> bool {
+        let max = match self {
+            Mode::Max => true,
+            Mode::Min => false,
+            Mode::Auto => ["acc", "auc", "precision", "recall"].iter().any(|k| monitor.contains(k)),
+        };
+        if max {
+            a > b + min_delta
+        } else {
+            a < b - min_delta
+        }
+    }
+}
+
+/// The monitored value, or an error naming what the logs do have.
+pub(crate) fn monitored(logs: &Logs, monitor: &str, who: &str) -> Result<f64> {
+    logs.get(monitor).ok_or_else(|| {
+        let have: Vec<&str> = logs.iter().map(|(n, _)| n).collect();
+        lolcore::Error::arg(
+            "callback",
+            format!("{who} monitors {monitor:?}, but the logs have {have:?} (validation values need validation data)"),
+        )
+    })
+}

@@ -1,0 +1,4 @@
+//! Ready-made datasets.
+
+pub mod idx;
+pub mod mnist;

@@ -1,0 +1,163 @@
+//! `Model`: a module with an optimizer, a loss and metrics, trained by `fit` where the
+//! module lives (CPU or CUDA), Keras-style.
+
+mod options;
+mod summary;
+mod train;
+
+pub use options::FitOptions;
+
+use crate::callbacks::TrainingModel;
+use crate::losses::LossConfig;
+use crate::metrics::Metric;
+use lolcore::nn::{Forward, Module};
+use lolcore::optim::Optimizer;
+use lolcore::safetensors::{load_module, save_module, LoadOptions, LoadReport};
+use lolcore::{Device, Error, Result, Tensor};
+use std::path::Path;
+
+pub(crate) struct Compiled {
+    pub optimizer: Box<dyn Optimizer>,
+    pub loss: LossConfig,
+    pub metrics: Vec<Metric>,
+}
+
+/// A trainable model: `Model::new(module)`, `compile`, then `fit`/`evaluate`/`predict`.
+pub struct Model<M: Module + Forward> {
+    module: M,
+    compiled: Option<Compiled>,
+    device: Device,
+    /// One sample's shape, learned from the data (for `summary`).
+    input_shape: Option<Vec<usize>>,
+    stop: bool,
+}
+
+/// Loss and metric values from `evaluate` / `train_on_batch` / `test_on_batch`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scores {
+    pub loss: f64,
+    pub metrics: Vec<(String, f64)>,
+}
+
+impl Scores {
+    /// A metric by name (`"accuracy"`), or the loss for `"loss"`.
+    pub fn get(&self, name: &str) -> Option<f64> {
+        if name == "loss" {
+            return Some(self.loss);
+        }
+        self.metrics.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+    }
+}
+
+impl<M: Module + Forward> Model<M> {
+    pub fn new(module: M) -> Self {
+        let device = module.parameters().first().map(|p| p.device()).unwrap_or_default();
+        Model { module, compiled: None, device, input_shape: None, stop: false }
+    }
+    /// Sets the optimizer and loss (no metrics). Parameters are bound to the optimizer
+    /// here unless it already has parameter groups of its own.
+    pub fn compile(&mut self, optimizer: impl Optimizer + 'static, loss: impl Into<LossConfig>) -> &mut Self {
+        self.compile_with_metrics(optimizer, loss, &[])
+    }
+    /// `compile` with metrics reported by `fit` and `evaluate` (Keras's `metrics=[...]`).
+    pub fn compile_with_metrics(
+        &mut self,
+        optimizer: impl Optimizer + 'static,
+        loss: impl Into<LossConfig>,
+        metrics: &[Metric],
+    ) -> &mut Self {
+        let mut optimizer: Box<dyn Optimizer> = Box::new(optimizer);
+        if optimizer.param_groups().is_empty() {
+            optimizer.add_param_group(self.module.parameters(), None);
+        }
+        self.compiled = Some(Compiled { optimizer, loss: loss.into(), metrics: metrics.to_vec() });
+        self
+    }
+    pub fn is_compiled(&self) -> bool {
+        self.compiled.is_some()
+    }
+    pub fn module(&self) -> &M {
+        &self.module
+    }
+    pub fn module_mut(&mut self) -> &mut M {
+        &mut self.module
+    }
+    pub fn into_module(self) -> M {
+        self.module
+    }
+    pub fn device(&self) -> Device {
+        self.device
+    }
+    /// The compiled optimizer (to read or change learning rates).
+    pub fn optimizer_mut(&mut self) -> Option<&mut (dyn Optimizer + 'static)> {
+        self.compiled.as_mut().map(|c| c.optimizer.as_mut())
+    }
+    /// Records the per-sample input shape (e.g. `&[784]`) so `summary` can show output
+    /// shapes before any data was seen.
+    pub fn build(&mut self, input_shape: &[usize]) -> &mut Self {
+        self.input_shape = Some(input_shape.to_vec());
+        self
+    }
+    /// Moves the weights to `device`; fit/evaluate/predict then run there (data may stay
+    /// on the CPU). The optimizer is re-bound to the moved parameters, with fresh state.
+    pub fn to_device(&mut self, device: &Device) -> Result<()> {
+        self.module.move_to(device)?;
+        self.device = *device;
+        if let Some(c) = &mut self.compiled {
+            let lrs: Vec<f64> = c.optimizer.param_groups().iter().map(|g| g.lr).collect();
+            c.optimizer.clear();
+            c.optimizer.add_param_group(self.module.parameters(), lrs.first().copied());
+        }
+        Ok(())
+    }
+    /// Saves every parameter and buffer (safetensors, written atomically).
+    pub fn save_weights<P: AsRef<Path>>(&self, path: P) -> Result<()> {
+        save_module(&self.module, path)
+    }
+    /// Loads weights saved by `save_weights` or by PyTorch for the same structure.
+    /// Strict: every name, shape and dtype must match; all problems come in one error.
+    pub fn load_weights<P: AsRef<Path>>(&mut self, path: P) -> Result<()> {
+        load_module(&mut self.module, path, &LoadOptions::strict()).map(|_| ())
+    }
+    /// Loads with options (non-strict, key remapping); returns what matched and what did not.
+    pub fn load_weights_with<P: AsRef<Path>>(&mut self, path: P, opts: &LoadOptions) -> Result<LoadReport> {
+        load_module(&mut self.module, path, opts)
+    }
+
+    fn compiled(&self, op: &'static str) -> Result<&Compiled> {
+        self.compiled
+            .as_ref()
+            .ok_or_else(|| Error::arg(op, "the model is not compiled: call compile(optimizer, loss) first"))
+    }
+}
+
+impl<M: Module + Forward> TrainingModel for Model<M> {
+    fn save_weights_to(&self, path: &Path) -> Result<()> {
+        self.save_weights(path)
+    }
+    fn snapshot_weights(&self) -> Result<Vec<(String, Tensor)>> {
+        lolcore::no_grad(|| self.module.state_dict().into_iter().map(|(n, t)| Ok((n, t.deep_copy()?))).collect())
+    }
+    fn restore_weights(&mut self, snapshot: &[(String, Tensor)]) -> Result<()> {
+        let state = self.module.state_dict();
+        for ((n, t), (sn, s)) in state.iter().zip(snapshot) {
+            if n != sn {
+                return Err(Error::msg(format!("restore_weights: snapshot has {sn}, model has {n}")));
+            }
+            t.copy_from(s)?;
+        }
+        Ok(())
+    }
+    fn optimizer(&mut self) -> Option<&mut dyn Optimizer> {
+        match &mut self.compiled {
+            Some(c) => Some(c.optimizer.as_mut()),
+            None => None,
+        }
+    }
+    fn stop_training(&mut self) {
+        self.stop = true;
+    }
+    fn stop_requested(&self) -> bool {
+        self.stop
+    }
+}

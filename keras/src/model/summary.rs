@@ -1,0 +1,121 @@
+//! `summary()`: Keras's layer table (name and type, output shape, parameter count) and
+//! the totals.
+
+use super::Model;
+use lolcore::nn::{trace, Forward, Module, TensorKind};
+use lolcore::{no_grad, Tensor};
+
+fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn bytes(n: usize) -> String {
+    match n {
+        n if n >= 1 << 20 => format!("{:.2} MB", n as f64 / (1 << 20) as f64),
+        n if n >= 1 << 10 => format!("{:.2} KB", n as f64 / 1024.0),
+        n => format!("{n}.00 B"),
+    }
+}
+
+fn shape(s: &[usize]) -> String {
+    let dims: Vec<String> =
+        std::iter::once("None".to_string()).chain(s.iter().skip(1).map(|d| d.to_string())).collect();
+    format!("({})", dims.join(", "))
+}
+
+impl<M: Module + Forward> Model<M> {
+    /// The layer table as text.
+    pub fn summary_string(&self) -> String {
+        let rows = self.summary_rows();
+        let (mut trainable, mut trainable_bytes, mut fixed, mut fixed_bytes) = (0, 0, 0, 0);
+        self.module.visit("", &mut |_, t, k| match k {
+            TensorKind::Parameter => {
+                trainable += t.numel();
+                trainable_bytes += t.numel() * t.dtype().size_in_bytes();
+            }
+            TensorKind::Buffer if t.dtype().is_float() => {
+                fixed += t.numel();
+                fixed_bytes += t.numel() * t.dtype().size_in_bytes();
+            }
+            TensorKind::Buffer => {}
+        });
+        let w = [34, 24, 15];
+        let line = |l: char, m: char, r: char| {
+            format!("{l}{}{m}{}{m}{}{r}\n", "─".repeat(w[0]), "─".repeat(w[1]), "─".repeat(w[2]))
+        };
+        let mut out = String::from("Model: \"sequential\"\n");
+        out += &line('┌', '┬', '┐');
+        out += &format!(
+            "│ {:<a$}│ {:<b$}│ {:>c$} │\n",
+            "Layer (type)",
+            "Output Shape",
+            "Param #",
+            a = w[0] - 1,
+            b = w[1] - 1,
+            c = w[2] - 2
+        );
+        out += &line('├', '┼', '┤');
+        for (name, out_shape, params) in &rows {
+            out += &format!(
+                "│ {:<a$}│ {:<b$}│ {:>c$} │\n",
+                name,
+                out_shape,
+                thousands(*params),
+                a = w[0] - 1,
+                b = w[1] - 1,
+                c = w[2] - 2
+            );
+        }
+        out += &line('└', '┴', '┘');
+        out += &format!(" Total params: {} ({})\n", thousands(trainable + fixed), bytes(trainable_bytes + fixed_bytes));
+        out += &format!(" Trainable params: {} ({})\n", thousands(trainable), bytes(trainable_bytes));
+        out += &format!(" Non-trainable params: {} ({})\n", thousands(fixed), bytes(fixed_bytes));
+        out
+    }
+
+    /// Prints the layer table.
+    pub fn summary(&self) {
+        print!("{}", self.summary_string());
+    }
+
+    /// (name (type), output shape, parameters) per top-level layer.
+    fn summary_rows(&self) -> Vec<(String, String, usize)> {
+        if let Some(input) = &self.input_shape {
+            let mut dims = vec![1];
+            dims.extend(input);
+            // A one-sample forward in inference mode records each layer's output.
+            let traced = no_grad(|| {
+                Tensor::zeros(&dims, &self.device).and_then(|x| Ok(trace::trace_layers(|| self.module.forward(&x))))
+            });
+            if let Ok((Ok(_), recs)) = traced {
+                if !recs.is_empty() {
+                    return recs
+                        .into_iter()
+                        .map(|r| (format!("{} ({})", r.name, r.type_name), shape(&r.output_shape), r.params))
+                        .collect();
+                }
+            }
+        }
+        // No input shape (or not a sequential): one row per top-level child.
+        let mut rows: Vec<(String, String, usize)> = Vec::new();
+        self.module.visit("", &mut |n, t, k| {
+            if k != TensorKind::Parameter {
+                return;
+            }
+            let top = n.split('.').next().unwrap_or(n).to_string();
+            match rows.last_mut() {
+                Some(r) if r.0 == top => r.2 += t.numel(),
+                _ => rows.push((top, "?".into(), t.numel())),
+            }
+        });
+        rows
+    }
+}

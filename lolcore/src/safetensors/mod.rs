@@ -1,0 +1,12 @@
+//! safetensors I/O: the format PyTorch's `safetensors.torch.save_file` writes. Names are
+//! the modules' dotted names, so a checkpoint of the same structure loads unchanged.
+
+mod header;
+mod load;
+mod module_io;
+mod save;
+
+pub use header::{parse as parse_header, Header, TensorInfo};
+pub use load::{load, SafeTensors};
+pub use module_io::{load_module, save_module, LoadOptions, LoadReport, Remap};
+pub use save::{save, write_atomically};

@@ -1,0 +1,175 @@
+//! Saving a module's state and loading it back, with strict checking, a report of every
+//! mismatch at once, key remapping, and dtype conversion.
+
+use super::load::SafeTensors;
+use super::save::save;
+use crate::error::{Error, Result};
+use crate::nn::Module;
+use crate::DType;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+/// How a checkpoint's names are rewritten before matching the module's.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Remap {
+    /// Drop a leading prefix (`module.` from DataParallel checkpoints).
+    StripPrefix(String),
+    /// Add a leading prefix.
+    AddPrefix(String),
+    /// Replace every occurrence of a substring.
+    Replace(String, String),
+}
+
+/// How `load_module` treats names that do not match.
+#[derive(Default)]
+pub struct LoadOptions {
+    /// Fail (loading nothing) unless every name, shape and dtype matches.
+    pub strict: bool,
+    pub remap: Vec<Remap>,
+    /// A last rewrite of each checkpoint name; `None` drops the tensor.
+    pub remap_fn: Option<Box<dyn Fn(&str) -> Option<String>>>,
+}
+
+impl LoadOptions {
+    pub fn strict() -> Self {
+        LoadOptions { strict: true, ..Default::default() }
+    }
+    pub fn non_strict() -> Self {
+        LoadOptions::default()
+    }
+    pub fn remap(mut self, r: Remap) -> Self {
+        self.remap.push(r);
+        self
+    }
+    pub fn remap_fn(mut self, f: impl Fn(&str) -> Option<String> + 'static) -> Self {
+        self.remap_fn = Some(Box::new(f));
+        self
+    }
+    fn rename(&self, name: &str) -> Option<String> {
+        let mut n = name.to_string();
+        for r in &self.remap {
+            n = match r {
+                Remap::StripPrefix(p) => n.strip_prefix(p.as_str()).map(str::to_string).unwrap_or(n),
+                Remap::AddPrefix(p) => format!("{p}{n}"),
+                Remap::Replace(a, b) => n.replace(a.as_str(), b),
+            };
+        }
+        match &self.remap_fn {
+            Some(f) => f(&n),
+            None => Some(n),
+        }
+    }
+}
+
+/// What a load did, and every problem it found.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LoadReport {
+    pub loaded: Vec<String>,
+    /// In the module, not in the file: (name, module shape).
+    pub missing: Vec<(String, Vec<usize>)>,
+    /// In the file, not in the module.
+    pub unexpected: Vec<String>,
+    /// (name, file shape, module shape)
+    pub shape_mismatch: Vec<(String, Vec<usize>, Vec<usize>)>,
+    /// (name, file dtype, module dtype) that cannot be converted.
+    pub dtype_mismatch: Vec<(String, String, DType)>,
+    /// (name, file dtype, module dtype) converted on load.
+    pub converted: Vec<(String, String, DType)>,
+}
+
+impl LoadReport {
+    pub fn is_clean(&self) -> bool {
+        self.missing.is_empty()
+            && self.unexpected.is_empty()
+            && self.shape_mismatch.is_empty()
+            && self.dtype_mismatch.is_empty()
+    }
+}
+
+impl fmt::Display for LoadReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.missing.is_empty() {
+            let l: Vec<String> = self.missing.iter().map(|(n, s)| format!("{n} {s:?}")).collect();
+            writeln!(f, "  missing (in the model, not in the file): {}", l.join(", "))?;
+        }
+        if !self.unexpected.is_empty() {
+            writeln!(f, "  unexpected (in the file, not in the model): {}", self.unexpected.join(", "))?;
+        }
+        for (n, a, b) in &self.shape_mismatch {
+            writeln!(f, "  shape mismatch: {n}: file {a:?}, model {b:?}")?;
+        }
+        for (n, a, b) in &self.dtype_mismatch {
+            writeln!(f, "  dtype mismatch: {n}: file {a}, model {b}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether values of dtype `from` may be loaded into a tensor of dtype `to`.
+fn convertible(from: DType, to: DType) -> bool {
+    from == to || (from.is_float() && to.is_float()) || (from.is_int() && to.is_int())
+}
+
+/// Writes every parameter and buffer of `m` to `path` (safetensors, written atomically),
+/// with metadata naming the framework and version.
+pub fn save_module<M: Module + ?Sized, P: AsRef<Path>>(m: &M, path: P) -> Result<()> {
+    let meta = [
+        ("format".to_string(), "pt".to_string()),
+        ("framework".to_string(), "lol".to_string()),
+        ("version".to_string(), env!("CARGO_PKG_VERSION").to_string()),
+    ];
+    save(path, &m.state_dict(), &meta)
+}
+
+/// Loads `path` into `m`'s parameters and buffers in place (on whatever device they
+/// are). Strict: every problem is reported in one error and nothing is changed.
+pub fn load_module<M: Module + ?Sized, P: AsRef<Path>>(m: &mut M, path: P, opts: &LoadOptions) -> Result<LoadReport> {
+    let file = SafeTensors::open(path.as_ref())?;
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    let mut report = LoadReport::default();
+    for (i, info) in file.tensors().iter().enumerate() {
+        if let Some(n) = opts.rename(&info.name) {
+            by_name.insert(n, i);
+        }
+    }
+    let state = m.state_dict();
+    let mut plan = Vec::new();
+    let mut used = vec![false; file.tensors().len()];
+    for (name, t) in &state {
+        let Some(&i) = by_name.get(name) else {
+            report.missing.push((name.clone(), t.shape().to_vec()));
+            continue;
+        };
+        used[i] = true;
+        let info = &file.tensors()[i];
+        if info.shape != t.shape() {
+            report.shape_mismatch.push((name.clone(), info.shape.clone(), t.shape().to_vec()));
+            continue;
+        }
+        match info.dtype {
+            Some(d) if convertible(d, t.dtype()) => {
+                if d != t.dtype() {
+                    report.converted.push((name.clone(), info.dtype_name.clone(), t.dtype()));
+                }
+                plan.push((name.clone(), t.clone(), i, d));
+            }
+            _ => report.dtype_mismatch.push((name.clone(), info.dtype_name.clone(), t.dtype())),
+        }
+    }
+    for (i, info) in file.tensors().iter().enumerate() {
+        if !used[i] {
+            if let Some(n) = opts.rename(&info.name) {
+                report.unexpected.push(n);
+            }
+        }
+    }
+    if opts.strict && !report.is_clean() {
+        return Err(Error::Load(format!("weights in {} do not match the model:\n{report}", path.as_ref().display())));
+    }
+    for (name, t, i, d) in plan {
+        t.assign_le_bytes(file.bytes(&file.tensors()[i]), d)?;
+        report.loaded.push(name);
+    }
+    Ok(report)
+}
