@@ -4,8 +4,11 @@
 usage: torch_twin.py [--threads N] [--device cpu|cuda] WORKLOAD...
 Prints one JSON object per workload: {"name": ..., "value": ..., "unit": ...}.
 """
+import gzip
 import json
+import os
 import statistics
+import struct
 import sys
 import time
 
@@ -54,7 +57,84 @@ def two_layer():
     return median_secs(3, run), "s"
 
 
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "mnist")
+
+
+def idx(name):
+    with gzip.open(os.path.join(DATA, name + ".gz")) as f:
+        raw = f.read()
+    rank = raw[3]
+    dims = struct.unpack(">" + "I" * rank, raw[4 : 4 + 4 * rank])
+    return torch.frombuffer(bytearray(raw[4 + 4 * rank :]), dtype=torch.uint8).reshape(dims)
+
+
+def fit_epoch_seconds(kind, epochs=4):
+    """The PyTorch twin of Model::fit: shuffled mini-batches, Adam 1e-3, cross-entropy."""
+    from torch import nn
+
+    torch.manual_seed(0)
+    x = idx("train-images-idx3-ubyte").float() / 255.0
+    y = idx("train-labels-idx1-ubyte").long()
+    if kind == "mlp":
+        x = x.reshape(-1, 784)
+        model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+        batch = 128
+    else:
+        x = x.reshape(-1, 1, 28, 28)
+        model = nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(32 * 7 * 7, 10),
+        )
+        batch = 64
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    n = x.shape[0]
+    times = []
+    for _ in range(epochs):
+        t = time.perf_counter()
+        model.train()
+        perm = torch.randperm(n)
+        total = 0.0
+        for i in range(0, n, batch):
+            idx_b = perm[i : i + batch]
+            loss = loss_fn(model(x[idx_b]), y[idx_b])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx_b)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times[1:])
+
+
+def in_child(kind):
+    """Runs one fit workload in a fresh interpreter; returns (s/epoch, peak RSS MiB)."""
+    import subprocess
+
+    code = (
+        "import sys, resource; sys.path.insert(0, %r); import torch_twin as t; "
+        "torch = t.torch; torch.set_num_threads(%d); s = t.fit_epoch_seconds(%r); "
+        "print(s, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+    ) % (os.path.dirname(os.path.abspath(__file__)), torch.get_num_threads(), kind)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+_fit_cache = {}
+
+
+def fit_figure(kind, which):
+    if kind not in _fit_cache:
+        _fit_cache[kind] = in_child(kind)
+    secs, rss = _fit_cache[kind]
+    return (secs, "s") if which == "epoch" else (rss, "MiB")
+
+
 WORKLOADS = {
+    "fit_mlp_epoch": lambda: fit_figure("mlp", "epoch"),
+    "fit_mlp_peak_rss": lambda: fit_figure("mlp", "rss"),
+    "fit_cnn_epoch": lambda: fit_figure("cnn", "epoch"),
+    "fit_cnn_peak_rss": lambda: fit_figure("cnn", "rss"),
     "sgemm_512": lambda: sgemm(512),
     "sgemm_1024": lambda: sgemm(1024),
     "sgemm_2048": lambda: sgemm(2048),

@@ -4,7 +4,7 @@
 //! cargo run --release --example mnist_mlp
 use keras::prelude::*;
 
-#[path = "mnist_common.rs"]
+#[path = "common/mnist.rs"]
 mod mnist_common;
 
 pub fn build() -> impl Module + Forward {

@@ -157,7 +157,7 @@ fn batch_counts(metric: Metric, pred: &Tensor, target: &Tensor) -> Result<Tensor
 
 /// The metric's value from accumulated counts.
 fn value(metric: Metric, c: &[f32]) -> f64 {
-    let ratio = |a: f32, b: f32| if b > 0.0 { (a / b) as f64 } else { 0.0 };
+    let ratio = |a: f32, b: f32| if b > 0.0 { a as f64 / b as f64 } else { 0.0 };
     match metric {
         Metric::Auc => {
             let t = AUC_THRESHOLDS;

@@ -11,7 +11,7 @@ pub use crate::callbacks::{
 pub use crate::data::{DataLoader, Dataset, TensorDataset};
 pub use crate::losses::{Loss, Reduction};
 pub use crate::metrics::Metric;
-pub use crate::{FitOptions, History, Model, Scores, Verbosity};
+pub use crate::{FitOptions, History, Logs, Model, Scores, Verbosity};
 pub use lol_macros::Module;
 pub use lolcore::nn::{Forward, Init, Module};
 pub use lolcore::optim::{Adagrad, Adam, AdamW, CosineAnnealingLr, ExponentialLr, Optimizer, RmsProp, Sgd, StepLr};

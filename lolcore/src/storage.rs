@@ -185,10 +185,30 @@ impl Storage {
             cpu: cpu::index::scatter_add(out_shape, &cpu::index::read_indices("scatter_add", i, li, bound)?, s, l, dim)?,
             cuda: s.scatter_add(l, i, li, dim, out_shape)?))
     }
-    pub fn conv2d(&self, l: &Layout, w: &Storage, lw: &Layout, g: &ConvGeom) -> Result<Storage> {
-        Ok(on_device2!("conv2d", self, w, |x, w|
-            cpu: cpu::conv::conv2d(x, l, w, lw, g)?,
-            cuda: x.conv2d(l, w, lw, g)?))
+    /// Convolution plus an optional per-output-channel bias (contiguous `[o]`).
+    pub fn conv2d(
+        &self,
+        l: &Layout,
+        w: &Storage,
+        lw: &Layout,
+        bias: Option<&Storage>,
+        g: &ConvGeom,
+    ) -> Result<Storage> {
+        Ok(match (self, w, bias) {
+            (Storage::Cpu(x), Storage::Cpu(w), None) => Storage::Cpu(cpu::conv::conv2d(x, l, w, lw, None, g)?),
+            (Storage::Cpu(x), Storage::Cpu(w), Some(Storage::Cpu(b))) => {
+                Storage::Cpu(cpu::conv::conv2d(x, l, w, lw, Some(b), g)?)
+            }
+            (Storage::Cuda(x), Storage::Cuda(w), None) => Storage::Cuda(x.conv2d(l, w, lw, None, g)?),
+            (Storage::Cuda(x), Storage::Cuda(w), Some(Storage::Cuda(b))) => {
+                Storage::Cuda(x.conv2d(l, w, lw, Some(b), g)?)
+            }
+            (x, w, b) => {
+                let other =
+                    if x.device() != w.device() { w.device() } else { b.map(|b| b.device()).unwrap_or(w.device()) };
+                bail!(Error::DeviceMismatch { op: "conv2d", lhs: x.device(), rhs: other })
+            }
+        })
     }
     pub fn conv2d_backward_input(&self, l: &Layout, w: &Storage, lw: &Layout, g: &ConvGeom) -> Result<Storage> {
         Ok(on_device2!("conv2d_backward_input", self, w, |gy, w|

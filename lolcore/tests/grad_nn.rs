@@ -18,7 +18,12 @@ fn conv2d_variants() {
     let wg = rnd(&[4, 1, 2, 2], -1.0, 1.0);
     check("conv2d groups", &[x.clone(), wg], |t| t[0].conv2d(&t[1], Conv2dParams::default().groups(2)));
     check("conv2d 1x1", &[x.clone(), rnd(&[3, 2, 1, 1], -1.0, 1.0)], |t| t[0].conv2d(&t[1], Conv2dParams::default()));
-    check("conv2d strided input", &[strided(&x), w], |t| t[0].conv2d(&t[1], Conv2dParams::default().padding(1)));
+    check("conv2d strided input", &[strided(&x), w.clone()], |t| {
+        t[0].conv2d(&t[1], Conv2dParams::default().padding(1))
+    });
+    check("conv2d with bias", &[x.clone(), w, rnd(&[3], -1.0, 1.0)], |t| {
+        t[0].conv2d_bias(&t[1], Some(&t[2]), Conv2dParams::default().padding(1))
+    });
 }
 
 #[test]

@@ -1,3 +1,4 @@
 //! Benchmark workloads, each the twin of one in `torch_twin.py` (same name, same sizes).
 
 pub mod core_cpu;
+pub mod fit_cpu;

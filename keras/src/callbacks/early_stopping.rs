@@ -88,7 +88,8 @@ impl Callback for EarlyStopping {
             return Ok(());
         }
         self.wait += 1;
-        if self.wait > self.patience {
+        // Keras stops once `patience` epochs in a row have not improved.
+        if self.wait >= self.patience {
             self.stopped_epoch = Some(epoch);
             model.stop_training();
             if let Some(w) = &self.best_weights {

@@ -52,6 +52,7 @@ pub fn read_csv<P: AsRef<Path>>(path: P) -> Result<CsvTable> {
 
 /// A dataset from a CSV file: features are all columns but the last (f32), the label is
 /// the last column (f32, shape `[1]` per sample).
+#[derive(Debug)]
 pub struct CsvDataset {
     inner: TensorDataset,
     features: usize,

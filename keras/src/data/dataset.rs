@@ -24,7 +24,7 @@ pub trait Dataset: Send + Sync {
 }
 
 /// Samples are rows of two tensors with the same first dim (`TensorDataset`).
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct TensorDataset {
     x: Tensor,
     y: Tensor,

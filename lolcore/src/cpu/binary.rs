@@ -60,6 +60,7 @@ fn arith<T: NumElem + CpuElem>(op: BinaryOp, a: &[T], la: &Layout, b: &[T], lb: 
         BinaryOp::Div => zip_map(a, la, b, lb, |x: T, y: T| x.div(y)),
         BinaryOp::Maximum => zip_map(a, la, b, lb, |x: T, y: T| x.maximum(y)),
         BinaryOp::Minimum => zip_map(a, la, b, lb, |x: T, y: T| x.minimum(y)),
+        BinaryOp::MaskPositive => zip_map(a, la, b, lb, |x: T, y: T| if y > T::zero() { x } else { T::zero() }),
         BinaryOp::Pow => unreachable!("pow is dispatched to the float path"),
     }
 }

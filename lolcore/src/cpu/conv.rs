@@ -1,132 +1,83 @@
-//! conv2d on the CPU as im2col + GEMM, and its two backward products.
-//! Images run in parallel (each thread unfolds into its own column buffer and runs a
-//! single-threaded GEMM); a batch smaller than the thread count parallelises inside the
-//! GEMM instead. A 1×1, stride-1, unpadded conv skips im2col: the image is the columns.
+//! conv2d on the CPU as im2col + GEMM, and its two backward products. A chunk of images
+//! is unfolded side by side (in parallel) into one wide column matrix, so each product
+//! is a single large GEMM per group: the weights are packed once per chunk rather than
+//! once per image, and the weight gradient needs no per-thread partial sums.
 
 use super::gemm::{GemmElem, MatRef};
-use super::parallel::{num_threads, par_chunks_mut};
+use super::parallel::par_chunks_mut;
 use super::pool;
 use super::storage::{CpuElem, CpuStorage};
-use super::strided::gather_contiguous;
+use super::strided::{dense, Dense};
+use super::unfold::{col2im, im2col_row};
 use crate::error::{Error, Result};
 use crate::layout::Layout;
 use crate::ops::conv_params::ConvGeom;
 use crate::Device;
 
-fn is_pointwise(g: &ConvGeom) -> bool {
-    g.kh == 1 && g.kw == 1 && g.p.stride == (1, 1) && g.p.padding == (0, 0)
+/// Bytes of unfolded columns per chunk of images: large enough for one wide GEMM, small
+/// enough to stay near cache and bounded for big images.
+const CHUNK_BYTES: usize = 8 << 20;
+
+/// Images per chunk so that a chunk's columns fit `CHUNK_BYTES`.
+fn chunk_images<T>(g: &ConvGeom) -> usize {
+    let per_image = (g.c / g.p.groups) * g.kh * g.kw * g.ho * g.wo * std::mem::size_of::<T>();
+    (CHUNK_BYTES / per_image.max(1)).clamp(1, g.n.max(1))
 }
 
-/// Unfolds channels `c0..c0+cg` of one image `[C, H, W]` into `cols[cg·kh·kw, ho·wo]`.
-fn im2col<T: GemmElem>(x: &[T], g: &ConvGeom, c0: usize, cg: usize, cols: &mut [T]) {
-    let (sh, sw) = g.p.stride;
-    let (ph, pw) = g.p.padding;
-    let (dh, dw) = g.p.dilation;
-    let hw = g.ho * g.wo;
-    for c in 0..cg {
-        let plane = &x[(c0 + c) * g.h * g.w..(c0 + c + 1) * g.h * g.w];
-        for i in 0..g.kh {
-            for j in 0..g.kw {
-                let row = &mut cols[((c * g.kh + i) * g.kw + j) * hw..][..hw];
-                for oh in 0..g.ho {
-                    let dst = &mut row[oh * g.wo..(oh + 1) * g.wo];
-                    let ih = (oh * sh + i * dh) as isize - ph as isize;
-                    if ih < 0 || ih >= g.h as isize {
-                        dst.fill(T::zero());
-                        continue;
-                    }
-                    let src = &plane[ih as usize * g.w..(ih as usize + 1) * g.w];
-                    let off = (j * dw) as isize - pw as isize;
-                    for (ow, d) in dst.iter_mut().enumerate() {
-                        let iw = (ow * sw) as isize + off;
-                        *d = if iw >= 0 && iw < g.w as isize { src[iw as usize] } else { T::zero() };
-                    }
-                }
-            }
-        }
-    }
+/// Unfolds images `b0..b0+nb` (all channels) side by side: `cols[c·kh·kw, nb·ho·wo]`,
+/// one row per task.
+fn unfold_chunk<T: GemmElem>(x: &[T], g: &ConvGeom, b0: usize, nb: usize, cols: &mut [T]) {
+    let ld = nb * g.ho * g.wo;
+    let rows = g.c * g.kh * g.kw;
+    par_chunks_mut(&mut cols[..rows * ld], ld, |r, row| im2col_row(x, g, b0, nb, r, row));
 }
 
-/// Folds `cols[cg·kh·kw, ho·wo]` back, adding into channels `c0..c0+cg` of `dx [C, H, W]`.
-fn col2im<T: GemmElem>(cols: &[T], g: &ConvGeom, c0: usize, cg: usize, dx: &mut [T]) {
-    let (sh, sw) = g.p.stride;
-    let (ph, pw) = g.p.padding;
-    let (dh, dw) = g.p.dilation;
-    let hw = g.ho * g.wo;
-    for c in 0..cg {
-        let plane = &mut dx[(c0 + c) * g.h * g.w..(c0 + c + 1) * g.h * g.w];
-        for i in 0..g.kh {
-            for j in 0..g.kw {
-                let row = &cols[((c * g.kh + i) * g.kw + j) * hw..][..hw];
-                for oh in 0..g.ho {
-                    let ih = (oh * sh + i * dh) as isize - ph as isize;
-                    if ih < 0 || ih >= g.h as isize {
-                        continue;
-                    }
-                    let dst = &mut plane[ih as usize * g.w..(ih as usize + 1) * g.w];
-                    let off = (j * dw) as isize - pw as isize;
-                    for (ow, &v) in row[oh * g.wo..(oh + 1) * g.wo].iter().enumerate() {
-                        let iw = (ow * sw) as isize + off;
-                        if iw >= 0 && iw < g.w as isize {
-                            dst[iw as usize] = dst[iw as usize] + v;
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Runs `f(image_index, scratch, parallel_gemm)` for every image, in parallel over images
-/// when there are enough of them.
-fn per_image<T: GemmElem, O: Send>(
-    g: &ConvGeom,
-    out: &mut [O],
-    chunk: usize,
-    scratch_len: usize,
-    f: impl Fn(usize, &mut [O], &mut [T], bool) + Sync,
-) {
-    let by_image = g.n >= num_threads() && num_threads() > 1;
-    if by_image {
-        // Images in contiguous runs, one scratch buffer per run.
-        let per = g.n.div_ceil(num_threads() * 2);
-        par_chunks_mut(out, chunk * per, |t, run| {
-            let mut scratch = pool::take::<T>(scratch_len);
-            for (i, o) in run.chunks_mut(chunk).enumerate() {
-                f(t * per + i, o, &mut scratch, false);
-            }
-            pool::recycle(scratch);
-        });
-    } else {
-        let mut scratch = pool::take::<T>(scratch_len);
-        for (b, o) in out.chunks_mut(chunk).enumerate() {
-            f(b, o, &mut scratch, true);
-        }
-        pool::recycle(scratch);
-    }
-}
-
-fn forward<T: GemmElem>(x: &[T], w: &[T], g: &ConvGeom) -> Vec<T> {
+fn forward<T: GemmElem>(x: &[T], w: &[T], bias: Option<&[T]>, g: &ConvGeom) -> Vec<T> {
     let groups = g.p.groups;
     let (cg, og) = (g.c / groups, g.o / groups);
     let k = cg * g.kh * g.kw;
     let hw = g.ho * g.wo;
     let mut out = pool::take::<T>(g.n * g.o * hw);
-    let pointwise = is_pointwise(g);
-    per_image(g, &mut out, g.o * hw, if pointwise { 0 } else { k * hw }, |b, o, cols, par| {
-        let img = &x[b * g.c * g.h * g.w..(b + 1) * g.c * g.h * g.w];
+    let per = chunk_images::<T>(g);
+    let mut cols = pool::take::<T>(g.c * g.kh * g.kw * per * hw);
+    let mut wide = pool::take::<T>(g.o * per * hw);
+    for b0 in (0..g.n).step_by(per) {
+        let nb = per.min(g.n - b0);
+        let ld = nb * hw;
+        unfold_chunk(x, g, b0, nb, &mut cols);
+        // wide[o, nb·hw] = W_g · cols_g, one GEMM per group over the whole chunk.
         for gi in 0..groups {
-            let bm = if pointwise {
-                MatRef { data: img, offset: gi * cg * hw, rs: hw, cs: 1 }
-            } else {
-                im2col(img, g, gi * cg, cg, cols);
-                MatRef { data: &*cols, offset: 0, rs: hw, cs: 1 }
-            };
             let am = MatRef { data: w, offset: gi * og * k, rs: k, cs: 1 };
-            T::gemm(og, hw, k, am, bm, &mut o[gi * og * hw..(gi + 1) * og * hw], false, par);
+            let bm = MatRef { data: &cols[..], offset: gi * k * ld, rs: ld, cs: 1 };
+            T::gemm(og, ld, k, am, bm, &mut wide[gi * og * ld..(gi + 1) * og * ld], false, true);
+        }
+        // [o, nb, hw] → [nb, o, hw], adding the bias on the way.
+        let dst = &mut out[b0 * g.o * hw..(b0 + nb) * g.o * hw];
+        par_chunks_mut(dst, g.o * hw, |b, img| {
+            for o in 0..g.o {
+                let (d, s) = (&mut img[o * hw..(o + 1) * hw], &wide[o * ld + b * hw..o * ld + (b + 1) * hw]);
+                match bias {
+                    Some(bv) => d.iter_mut().zip(s).for_each(|(d, &s)| *d = s + bv[o]),
+                    None => d.copy_from_slice(s),
+                }
+            }
+        });
+    }
+    pool::recycle(cols);
+    pool::recycle(wide);
+    out
+}
+
+/// `gy [n, o, hw]` images `b0..b0+nb` as `[o, nb·hw]`.
+fn gather_grad<T: GemmElem>(gy: &[T], g: &ConvGeom, b0: usize, nb: usize, wide: &mut [T]) {
+    let hw = g.ho * g.wo;
+    let ld = nb * hw;
+    par_chunks_mut(&mut wide[..g.o * ld], ld, |o, row| {
+        for b in 0..nb {
+            let src = (b0 + b) * g.o * hw + o * hw;
+            row[b * hw..(b + 1) * hw].copy_from_slice(&gy[src..src + hw]);
         }
     });
-    out
 }
 
 fn backward_input<T: GemmElem>(gy: &[T], w: &[T], g: &ConvGeom) -> Vec<T> {
@@ -134,22 +85,26 @@ fn backward_input<T: GemmElem>(gy: &[T], w: &[T], g: &ConvGeom) -> Vec<T> {
     let (cg, og) = (g.c / groups, g.o / groups);
     let k = cg * g.kh * g.kw;
     let hw = g.ho * g.wo;
-    let mut dx = pool::filled::<T>(g.n * g.c * g.h * g.w, T::zero());
-    let pointwise = is_pointwise(g);
-    per_image(g, &mut dx, g.c * g.h * g.w, k * hw, |b, d, cols, par| {
-        let gb = &gy[b * g.o * hw..(b + 1) * g.o * hw];
+    let img = g.c * g.h * g.w;
+    let mut dx = pool::filled::<T>(g.n * img, T::zero());
+    let per = chunk_images::<T>(g);
+    let mut cols = pool::take::<T>(g.c * g.kh * g.kw * per * hw);
+    let mut wide = pool::take::<T>(g.o * per * hw);
+    for b0 in (0..g.n).step_by(per) {
+        let nb = per.min(g.n - b0);
+        let ld = nb * hw;
+        gather_grad(gy, g, b0, nb, &mut wide);
+        // cols_g = W_gᵀ · gy_g  ([k, og] · [og, nb·hw])
         for gi in 0..groups {
-            // cols = W_gᵀ · gy_g  ([k, og] · [og, hw])
             let wt = MatRef { data: w, offset: gi * og * k, rs: 1, cs: k };
-            let gm = MatRef { data: gb, offset: gi * og * hw, rs: hw, cs: 1 };
-            if pointwise {
-                T::gemm(k, hw, og, wt, gm, &mut d[gi * cg * hw..(gi + 1) * cg * hw], false, par);
-            } else {
-                T::gemm(k, hw, og, wt, gm, cols, false, par);
-                col2im(cols, g, gi * cg, cg, d);
-            }
+            let gm = MatRef { data: &wide[..], offset: gi * og * ld, rs: ld, cs: 1 };
+            T::gemm(k, ld, og, wt, gm, &mut cols[gi * k * ld..(gi + 1) * k * ld], false, true);
         }
-    });
+        let cols = &cols[..];
+        par_chunks_mut(&mut dx[b0 * img..(b0 + nb) * img], img, |b, d| col2im(cols, g, 0, g.c, d, ld, b * hw));
+    }
+    pool::recycle(cols);
+    pool::recycle(wide);
     dx
 }
 
@@ -158,48 +113,29 @@ fn backward_weight<T: GemmElem>(x: &[T], gy: &[T], g: &ConvGeom) -> Vec<T> {
     let (cg, og) = (g.c / groups, g.o / groups);
     let k = cg * g.kh * g.kw;
     let hw = g.ho * g.wo;
-    let wlen = g.o * k;
-    let pointwise = is_pointwise(g);
-    // One weight-gradient accumulator per task, summed at the end.
-    let tasks = if g.n >= 2 && num_threads() > 1 { num_threads().min(g.n) } else { 1 };
-    let per = g.n.div_ceil(tasks);
-    let mut partials: Vec<Vec<T>> = (0..tasks).map(|_| Vec::new()).collect();
-    par_chunks_mut(&mut partials, 1, |t, slot| {
-        slot[0] = {
-            let mut dw = pool::filled::<T>(wlen, T::zero());
-            let mut cols = pool::take::<T>(if pointwise { 0 } else { k * hw });
-            for b in t * per..((t + 1) * per).min(g.n) {
-                let img = &x[b * g.c * g.h * g.w..(b + 1) * g.c * g.h * g.w];
-                let gb = &gy[b * g.o * hw..(b + 1) * g.o * hw];
-                for gi in 0..groups {
-                    // dW_g += gy_g · colsᵀ  ([og, hw] · [hw, k])
-                    let ct = if pointwise {
-                        MatRef { data: img, offset: gi * cg * hw, rs: 1, cs: hw }
-                    } else {
-                        im2col(img, g, gi * cg, cg, &mut cols);
-                        MatRef { data: &cols[..], offset: 0, rs: 1, cs: hw }
-                    };
-                    let gm = MatRef { data: gb, offset: gi * og * hw, rs: hw, cs: 1 };
-                    T::gemm(og, k, hw, gm, ct, &mut dw[gi * og * k..(gi + 1) * og * k], true, tasks == 1);
-                }
-            }
-            pool::recycle(cols);
-            dw
-        };
-    });
-    let mut it = partials.into_iter();
-    let mut total = it.next().unwrap_or_else(|| pool::filled(wlen, T::zero()));
-    for p in it {
-        for (a, b) in total.iter_mut().zip(&p) {
-            *a = *a + *b;
+    let mut dw = pool::filled::<T>(g.o * k, T::zero());
+    let per = chunk_images::<T>(g);
+    let mut cols = pool::take::<T>(g.c * g.kh * g.kw * per * hw);
+    let mut wide = pool::take::<T>(g.o * per * hw);
+    for b0 in (0..g.n).step_by(per) {
+        let nb = per.min(g.n - b0);
+        let ld = nb * hw;
+        unfold_chunk(x, g, b0, nb, &mut cols);
+        gather_grad(gy, g, b0, nb, &mut wide);
+        // dW_g += gy_g · cols_gᵀ  ([og, nb·hw] · [nb·hw, k]): the whole chunk in one GEMM.
+        for gi in 0..groups {
+            let gm = MatRef { data: &wide[..], offset: gi * og * ld, rs: ld, cs: 1 };
+            let ct = MatRef { data: &cols[..], offset: gi * k * ld, rs: 1, cs: ld };
+            T::gemm(og, k, ld, gm, ct, &mut dw[gi * og * k..(gi + 1) * og * k], true, true);
         }
-        pool::recycle(p);
     }
-    total
+    pool::recycle(cols);
+    pool::recycle(wide);
+    dw
 }
 
-fn contiguous<T: CpuElem>(v: &[T], l: &Layout) -> Vec<T> {
-    gather_contiguous(v, l)
+fn contiguous<'a, T: CpuElem>(v: &'a [T], l: &Layout) -> Dense<'a, T> {
+    dense(v, l)
 }
 
 macro_rules! float_dispatch {
@@ -212,15 +148,30 @@ macro_rules! float_dispatch {
     };
 }
 
-/// `[n, c, h, w] ⋆ [o, c/g, kh, kw] → [n, o, ho, wo]`.
-pub fn conv2d(x: &CpuStorage, lx: &Layout, w: &CpuStorage, lw: &Layout, g: &ConvGeom) -> Result<CpuStorage> {
-    Ok(float_dispatch!("conv2d", x, w, |x, w| {
-        let (xc, wc) = (contiguous(x, lx), contiguous(w, lw));
-        let out = forward(&xc, &wc, g);
-        pool::recycle(xc);
-        pool::recycle(wc);
-        out
-    }))
+/// `[n, c, h, w] ⋆ [o, c/g, kh, kw] (+ bias [o]) → [n, o, ho, wo]`.
+pub fn conv2d(
+    x: &CpuStorage,
+    lx: &Layout,
+    w: &CpuStorage,
+    lw: &Layout,
+    bias: Option<&CpuStorage>,
+    g: &ConvGeom,
+) -> Result<CpuStorage> {
+    Ok(match (x, w, bias) {
+        (CpuStorage::F32(x), CpuStorage::F32(w), None) => {
+            f32::wrap(forward(&contiguous(x, lx), &contiguous(w, lw), None, g))
+        }
+        (CpuStorage::F32(x), CpuStorage::F32(w), Some(CpuStorage::F32(b))) => {
+            f32::wrap(forward(&contiguous(x, lx), &contiguous(w, lw), Some(b), g))
+        }
+        (CpuStorage::F64(x), CpuStorage::F64(w), None) => {
+            f64::wrap(forward(&contiguous(x, lx), &contiguous(w, lw), None, g))
+        }
+        (CpuStorage::F64(x), CpuStorage::F64(w), Some(CpuStorage::F64(b))) => {
+            f64::wrap(forward(&contiguous(x, lx), &contiguous(w, lw), Some(b), g))
+        }
+        (a, _, _) => return Err(Error::unsupported_dtype("conv2d", a.dtype(), Device::Cpu)),
+    })
 }
 
 /// Gradient of conv2d with respect to its input (a transposed convolution of `gy`).

@@ -3,7 +3,7 @@
 
 use super::pool;
 use super::storage::{CpuElem, CpuStorage};
-use super::strided::{gather_contiguous, Rows};
+use super::strided::{dense, Rows};
 use crate::dtype::NumElem;
 use crate::error::{bail, Error, Result};
 use crate::layout::{contiguous_strides, Layout};
@@ -11,22 +11,27 @@ use crate::Device;
 
 /// Reads index values (u8, u32 or i64) as a contiguous vector, each checked `< bound`.
 pub fn read_indices(op: &'static str, ids: &CpuStorage, l: &Layout, bound: usize) -> Result<Vec<usize>> {
-    fn go<T: CpuElem>(op: &'static str, v: &[T], l: &Layout, bound: usize) -> Result<Vec<usize>> {
-        let c = gather_contiguous(v, l);
+    fn go<T: CpuElem>(
+        op: &'static str,
+        v: &[T],
+        l: &Layout,
+        bound: usize,
+        to: impl Fn(T) -> Option<usize>,
+    ) -> Result<Vec<usize>> {
+        let c = dense(v, l);
         let mut out = Vec::with_capacity(c.len());
         for &x in c.iter() {
-            let f = x.to_f64();
-            if f < 0.0 || f >= bound as f64 {
-                bail!(Error::index(op, format!("index {x} is out of range for a dim of size {bound}")));
+            match to(x) {
+                Some(i) if i < bound => out.push(i),
+                _ => bail!(Error::index(op, format!("index {x} is out of range for a dim of size {bound}"))),
             }
-            out.push(f as usize);
         }
         Ok(out)
     }
     match ids {
-        CpuStorage::U32(v) => go(op, v, l, bound),
-        CpuStorage::I64(v) => go(op, v, l, bound),
-        CpuStorage::U8(v) => go(op, v, l, bound),
+        CpuStorage::U32(v) => go(op, v, l, bound, |x| Some(x as usize)),
+        CpuStorage::I64(v) => go(op, v, l, bound, |x| usize::try_from(x).ok()),
+        CpuStorage::U8(v) => go(op, v, l, bound, |x| Some(x as usize)),
         other => bail!(Error::dtype(op, format!("indices must be u32, i64 or u8, got {}", other.dtype()))),
     }
 }
@@ -34,7 +39,7 @@ pub fn read_indices(op: &'static str, ids: &CpuStorage, l: &Layout, bound: usize
 /// Selects entries `ids` along `dim`: out shape is the input's with `dim` → `ids.len()`.
 pub fn index_select(s: &CpuStorage, l: &Layout, ids: &[usize], dim: usize) -> CpuStorage {
     fn go<T: CpuElem>(v: &[T], l: &Layout, ids: &[usize], dim: usize) -> Vec<T> {
-        let src = gather_contiguous(v, l);
+        let src = dense(v, l);
         let shape = l.shape();
         let pre: usize = shape[..dim].iter().product();
         let post: usize = shape[dim + 1..].iter().product();
@@ -78,7 +83,24 @@ pub fn gather(s: &CpuStorage, l: &Layout, ids: &[usize], ids_shape: &[usize], di
 /// (the adjoint of gather). `src` and `ids` share a shape.
 pub fn scatter_add(out_shape: &[usize], ids: &[usize], s: &CpuStorage, l: &Layout, dim: usize) -> Result<CpuStorage> {
     fn go<T: CpuElem + NumElem>(out_shape: &[usize], ids: &[usize], v: &[T], l: &Layout, dim: usize) -> Vec<T> {
-        let src = gather_contiguous(v, l);
+        let src = dense(v, l);
+        let r = out_shape.len();
+        if dim == r - 1 && r >= 2 {
+            // Scatter within rows (max-pool backward, gather backward along the last dim):
+            // rows are independent, so they run in parallel.
+            let (n_in, n_out) = (l.shape()[r - 1], out_shape[r - 1]);
+            let mut out = pool::filled::<T>(crate::layout::numel(out_shape), T::zero());
+            let rows_per = (super::strided::PAR_THRESHOLD / n_out.max(1)).max(1);
+            super::parallel::par_chunks_mut(&mut out, rows_per * n_out, |t, chunk| {
+                for (k, row) in chunk.chunks_mut(n_out).enumerate() {
+                    let base = (t * rows_per + k) * n_in;
+                    for (&id, &s) in ids[base..base + n_in].iter().zip(&src[base..base + n_in]) {
+                        row[id] = row[id].add(s);
+                    }
+                }
+            });
+            return out;
+        }
         let mut strides = contiguous_strides(out_shape);
         let dstride = strides[dim];
         strides[dim] = 0;

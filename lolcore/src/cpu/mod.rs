@@ -17,5 +17,6 @@ pub mod softmax;
 pub mod storage;
 pub mod strided;
 pub mod unary;
+pub mod unfold;
 
 pub use storage::{CpuElem, CpuStorage};

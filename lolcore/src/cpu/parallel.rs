@@ -99,8 +99,11 @@ fn worker(s: &Shared) {
     loop {
         // Spin for a new epoch, then park.
         let start = Instant::now();
+        let mut spins = 0u32;
         while s.epoch.load(SeqCst) == seen {
-            if start.elapsed() > SPIN {
+            spins = spins.wrapping_add(1);
+            // Reading the clock costs more than a spin: look at it now and then.
+            if spins % 256 == 0 && start.elapsed() > SPIN {
                 let g = s.park.lock().unwrap_or_else(|e| e.into_inner());
                 if s.epoch.load(SeqCst) == seen {
                     let _g = s.wake.wait_timeout(g, Duration::from_millis(50)).unwrap_or_else(|e| e.into_inner());

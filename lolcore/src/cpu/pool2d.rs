@@ -5,7 +5,7 @@
 use super::parallel::{par_chunks_mut, par_chunks_mut2};
 use super::pool;
 use super::storage::{CpuElem, CpuStorage};
-use super::strided::gather_contiguous;
+use super::strided::dense;
 use crate::dtype::FloatElem;
 use crate::error::{Error, Result};
 use crate::layout::Layout;
@@ -19,41 +19,87 @@ fn window(o: usize, stride: usize, pad: usize, k: usize, len: usize) -> (usize, 
     (start.max(0) as usize, end.max(0) as usize)
 }
 
+/// Max over each window of one plane. Windows that tile the plane exactly (stride =
+/// kernel, no padding: the common 2×2 pool) take a loop without bounds or clipping.
+fn max_plane<T: FloatElem + CpuElem>(src: &[T], g: &PoolGeom, o: &mut [T], ix: &mut [u32]) {
+    let p = g.p;
+    if p.kernel == (2, 2) && p.stride == (2, 2) && p.padding == (0, 0) {
+        return max_plane_2x2(src, g, o, ix);
+    }
+    let tiled = p.stride == p.kernel && p.padding == (0, 0);
+    for oh in 0..g.ho {
+        let (h0, h1) = if tiled {
+            (oh * p.kernel.0, oh * p.kernel.0 + p.kernel.0)
+        } else {
+            window(oh, p.stride.0, p.padding.0, p.kernel.0, g.h)
+        };
+        for ow in 0..g.wo {
+            let (w0, w1) = if tiled {
+                (ow * p.kernel.1, ow * p.kernel.1 + p.kernel.1)
+            } else {
+                window(ow, p.stride.1, p.padding.1, p.kernel.1, g.w)
+            };
+            let mut best = src[h0 * g.w + w0];
+            let mut at = h0 * g.w + w0;
+            for ih in h0..h1 {
+                let row = &src[ih * g.w..(ih + 1) * g.w];
+                for (iw, &v) in row.iter().enumerate().take(w1).skip(w0) {
+                    // NaN wins (and stays), as in PyTorch.
+                    if v > best || (v.is_nan() && !best.is_nan()) {
+                        best = v;
+                        at = ih * g.w + iw;
+                    }
+                }
+            }
+            o[oh * g.wo + ow] = best;
+            ix[oh * g.wo + ow] = at as u32;
+        }
+    }
+}
+
+/// The 2×2, stride-2 window (most CNNs' pool), unrolled.
+fn max_plane_2x2<T: FloatElem + CpuElem>(src: &[T], g: &PoolGeom, o: &mut [T], ix: &mut [u32]) {
+    let w = g.w;
+    // Later candidates win only when strictly larger, or NaN over a number.
+    let pick = |best: &mut T, at: &mut usize, v: T, i: usize| {
+        if v > *best || (v.is_nan() && !best.is_nan()) {
+            *best = v;
+            *at = i;
+        }
+    };
+    for oh in 0..g.ho {
+        let (r0, r1) = (2 * oh * w, (2 * oh + 1) * w);
+        let (orow, irow) = (&mut o[oh * g.wo..(oh + 1) * g.wo], &mut ix[oh * g.wo..(oh + 1) * g.wo]);
+        for (ow, (d, di)) in orow.iter_mut().zip(irow.iter_mut()).enumerate() {
+            let c = 2 * ow;
+            let (mut best, mut at) = (src[r0 + c], r0 + c);
+            pick(&mut best, &mut at, src[r0 + c + 1], r0 + c + 1);
+            pick(&mut best, &mut at, src[r1 + c], r1 + c);
+            pick(&mut best, &mut at, src[r1 + c + 1], r1 + c + 1);
+            *d = best;
+            *di = at as u32;
+        }
+    }
+}
+
 fn max_typed<T: FloatElem + CpuElem>(x: &[T], g: &PoolGeom) -> (Vec<T>, Vec<u32>) {
     let (plane_in, plane_out) = (g.h * g.w, g.ho * g.wo);
     let planes = g.n * g.c;
     let mut out = pool::take::<T>(planes * plane_out);
     let mut idx = pool::take::<u32>(planes * plane_out);
-    let p = g.p;
-    let one = |(pl, (o, ix)): (usize, (&mut [T], &mut [u32]))| {
-        let src = &x[pl * plane_in..(pl + 1) * plane_in];
-        for oh in 0..g.ho {
-            let (h0, h1) = window(oh, p.stride.0, p.padding.0, p.kernel.0, g.h);
-            for ow in 0..g.wo {
-                let (w0, w1) = window(ow, p.stride.1, p.padding.1, p.kernel.1, g.w);
-                let mut best = T::lowest();
-                let mut at = h0 * g.w + w0;
-                for ih in h0..h1 {
-                    for iw in w0..w1 {
-                        let v = src[ih * g.w + iw];
-                        if v > best || v.is_nan() {
-                            best = v;
-                            at = ih * g.w + iw;
-                            if v.is_nan() {
-                                break;
-                            }
-                        }
-                    }
-                }
-                o[oh * g.wo + ow] = best;
-                ix[oh * g.wo + ow] = at as u32;
-            }
-        }
-    };
+    let one = |pl: usize, o: &mut [T], ix: &mut [u32]| max_plane(&x[pl * plane_in..(pl + 1) * plane_in], g, o, ix);
     if planes * plane_in >= super::strided::PAR_THRESHOLD {
-        par_chunks_mut2(&mut out, plane_out, &mut idx, plane_out, |i, o, ix| one((i, (o, ix))));
+        // Runs of planes per task, so small planes do not cost a task each.
+        let per = (super::strided::PAR_THRESHOLD / plane_in.max(1)).clamp(1, planes);
+        par_chunks_mut2(&mut out, plane_out * per, &mut idx, plane_out * per, |t, o, ix| {
+            for (k, (oc, ic)) in o.chunks_mut(plane_out).zip(ix.chunks_mut(plane_out)).enumerate() {
+                one(t * per + k, oc, ic);
+            }
+        });
     } else {
-        out.chunks_mut(plane_out).zip(idx.chunks_mut(plane_out)).enumerate().for_each(one);
+        for (pl, (o, ix)) in out.chunks_mut(plane_out).zip(idx.chunks_mut(plane_out)).enumerate() {
+            one(pl, o, ix);
+        }
     }
     (out, idx)
 }
@@ -63,14 +109,11 @@ fn max_typed<T: FloatElem + CpuElem>(x: &[T], g: &PoolGeom) -> (Vec<T>, Vec<u32>
 pub fn max_pool2d(x: &CpuStorage, l: &Layout, g: &PoolGeom) -> Result<(CpuStorage, CpuStorage)> {
     Ok(match x {
         CpuStorage::F32(v) => {
-            let xc = gather_contiguous(v, l);
-            let (o, i) = max_typed(&xc, g);
-            pool::recycle(xc);
+            let (o, i) = max_typed(&dense(v, l), g);
             (f32::wrap(o), u32::wrap(i))
         }
         CpuStorage::F64(v) => {
-            let xc = gather_contiguous(v, l);
-            let (o, i) = max_typed(&xc, g);
+            let (o, i) = max_typed(&dense(v, l), g);
             (f64::wrap(o), u32::wrap(i))
         }
         other => return Err(Error::unsupported_dtype("max_pool2d", other.dtype(), Device::Cpu)),
@@ -134,8 +177,8 @@ fn avg_back_typed<T: FloatElem + CpuElem>(gy: &[T], g: &PoolGeom) -> Vec<T> {
 
 pub fn avg_pool2d(x: &CpuStorage, l: &Layout, g: &PoolGeom) -> Result<CpuStorage> {
     Ok(match x {
-        CpuStorage::F32(v) => f32::wrap(avg_typed(&gather_contiguous(v, l), g)),
-        CpuStorage::F64(v) => f64::wrap(avg_typed(&gather_contiguous(v, l), g)),
+        CpuStorage::F32(v) => f32::wrap(avg_typed(&dense(v, l), g)),
+        CpuStorage::F64(v) => f64::wrap(avg_typed(&dense(v, l), g)),
         other => return Err(Error::unsupported_dtype("avg_pool2d", other.dtype(), Device::Cpu)),
     })
 }
@@ -143,8 +186,8 @@ pub fn avg_pool2d(x: &CpuStorage, l: &Layout, g: &PoolGeom) -> Result<CpuStorage
 /// Gradient of avg_pool2d: each output's gradient spread evenly over its window.
 pub fn avg_pool2d_backward(gy: &CpuStorage, l: &Layout, g: &PoolGeom) -> Result<CpuStorage> {
     Ok(match gy {
-        CpuStorage::F32(v) => f32::wrap(avg_back_typed(&gather_contiguous(v, l), g)),
-        CpuStorage::F64(v) => f64::wrap(avg_back_typed(&gather_contiguous(v, l), g)),
+        CpuStorage::F32(v) => f32::wrap(avg_back_typed(&dense(v, l), g)),
+        CpuStorage::F64(v) => f64::wrap(avg_back_typed(&dense(v, l), g)),
         other => return Err(Error::unsupported_dtype("avg_pool2d_backward", other.dtype(), Device::Cpu)),
     })
 }

@@ -92,6 +92,33 @@ fn reduce_typed<T: NumElem + CpuElem>(op: ReduceOp, src: &[T], layout: &Layout, 
         }
         return out;
     }
+    if red_len >= 4096 && n_out * red_len >= PAR_THRESHOLD && n_out > 1 {
+        // Few outputs over large strided blocks (a conv bias gradient, sum over N, H, W):
+        // each output folds its own block in contiguous runs, outputs in parallel.
+        let rows = Rows::new(kept.shape(), [&kept]);
+        let [s] = rows.inner_strides();
+        let n = rows.inner_len();
+        let mut bases = Vec::with_capacity(n_out);
+        rows.for_rows(0, rows.row_count(), |_, [off]| bases.extend((0..n).map(|i| off + i * s)));
+        let block = Layout::new(red.shape().to_vec(), red.strides().to_vec(), 0);
+        let runs = Rows::new(block.shape(), [&block]);
+        let ([rs], rn) = (runs.inner_strides(), runs.inner_len());
+        let mut starts = Vec::with_capacity(runs.row_count());
+        runs.for_rows(0, runs.row_count(), |_, [off]| starts.push(off));
+        par_chunks_mut(&mut out, 1, |i, o| {
+            let mut acc = identity(op);
+            for &st in &starts {
+                let b = bases[i] + st;
+                acc = if rs == 1 {
+                    combine(op, acc, fold_slice(op, &src[b..b + rn]))
+                } else {
+                    (0..rn).fold(acc, |a, j| combine(op, a, src[b + j * rs]))
+                };
+            }
+            o[0] = acc;
+        });
+        return out;
+    }
     // General case: walk the input in memory order, folding into the output.
     out.fill(identity(op));
     let mut out_strides = contiguous_strides(kept.shape());

@@ -3,7 +3,7 @@
 use super::parallel::par_chunks_mut;
 use super::pool;
 use super::storage::{CpuElem, CpuStorage};
-use super::strided::{gather_contiguous, PAR_THRESHOLD};
+use super::strided::{dense, PAR_THRESHOLD};
 use crate::dtype::FloatElem;
 use crate::error::{Error, Result};
 use crate::layout::Layout;
@@ -48,8 +48,8 @@ fn rows<T: FloatElem + CpuElem>(x: &[T], n: usize, log: bool) -> Vec<T> {
 pub fn softmax_last(x: &CpuStorage, l: &Layout, log: bool) -> Result<CpuStorage> {
     let n = l.shape().last().copied().unwrap_or(1);
     Ok(match x {
-        CpuStorage::F32(v) => f32::wrap(rows(&gather_contiguous(v, l), n, log)),
-        CpuStorage::F64(v) => f64::wrap(rows(&gather_contiguous(v, l), n, log)),
+        CpuStorage::F32(v) => f32::wrap(rows(&dense(v, l), n, log)),
+        CpuStorage::F64(v) => f64::wrap(rows(&dense(v, l), n, log)),
         other => return Err(Error::unsupported_dtype("softmax", other.dtype(), Device::Cpu)),
     })
 }

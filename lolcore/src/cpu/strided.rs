@@ -2,7 +2,7 @@
 //! first, so a contiguous tensor is one long row and `[N, C] + [C]` is N rows of C:
 //! kernels then run tight loops over rows, whatever the views were.
 
-use super::parallel::{num_threads, par_chunks_mut};
+use super::parallel::{num_threads, par_chunks_mut, par_for, SyncPtr};
 use crate::layout::Layout;
 
 /// Below this many elements an op runs on the calling thread: a fork costs more.
@@ -111,18 +111,45 @@ impl<const N: usize> Rows<N> {
     }
 
     /// Fills a contiguous `out` (row-major over the iteration shape) row by row, in
-    /// parallel when it is large: `f(out_row, offsets)`.
+    /// parallel when it is large: `f(out_row, offsets)`, where a long row may arrive in
+    /// pieces (with offsets advanced to the piece's start).
     pub fn fill<T: Send>(&self, out: &mut [T], f: impl Fn(&mut [T], [usize; N]) + Sync) {
         let n = self.inner_len;
         let rows = self.row_count();
         if rows == 0 {
             return;
         }
-        if out.len() < PAR_THRESHOLD || rows == 1 || num_threads() == 1 {
+        if out.len() < PAR_THRESHOLD || num_threads() == 1 {
             self.for_rows(0, rows, |r, offs| f(&mut out[r * n..(r + 1) * n], offs));
             return;
         }
-        let tasks = (num_threads() * 4).min(rows);
+        let tasks = num_threads() * 4;
+        if rows < tasks {
+            // Few long rows (a contiguous tensor is one row): split each row into pieces.
+            let pieces = tasks.div_ceil(rows);
+            let piece = n.div_ceil(pieces).max(1);
+            let strides = self.inner_strides;
+            let starts: Vec<[usize; N]> = {
+                let mut v = Vec::with_capacity(rows);
+                self.for_rows(0, rows, |_, offs| v.push(offs));
+                v
+            };
+            let per_row = n.div_ceil(piece);
+            let base = SyncPtr(out.as_mut_ptr());
+            par_for(rows * per_row, |t| {
+                let (r, p) = (t / per_row, t % per_row);
+                let (start, len) = (r * n + p * piece, piece.min(n - p * piece));
+                let mut offs = starts[r];
+                for k in 0..N {
+                    offs[k] += p * piece * strides[k];
+                }
+                let b = base;
+                // SAFETY: task t owns elements start..start+len of `out`, which lie in
+                // row r and no other task's range.
+                f(unsafe { std::slice::from_raw_parts_mut(b.0.add(start), len) }, offs);
+            });
+            return;
+        }
         let rows_per = rows.div_ceil(tasks);
         par_chunks_mut(out, rows_per * n, |t, chunk| {
             let start = t * rows_per;
@@ -158,4 +185,29 @@ pub fn copy_into<T: Copy + Send + Sync>(src: &[T], layout: &Layout, out: &mut [T
             }
         }
     });
+}
+
+/// A view's elements in row-major order: borrowed when the view is already contiguous,
+/// else gathered into a pooled buffer (returned to the pool on drop).
+pub enum Dense<'a, T: crate::cpu::pool::PoolElem> {
+    Borrowed(&'a [T]),
+    Owned(crate::cpu::pool::Buf<T>),
+}
+
+impl<T: crate::cpu::pool::PoolElem> std::ops::Deref for Dense<'_, T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        match self {
+            Dense::Borrowed(s) => s,
+            Dense::Owned(b) => b,
+        }
+    }
+}
+
+/// The elements of `layout` over `src`, copying only when they are not contiguous.
+pub fn dense<'a, T: crate::cpu::pool::PoolElem>(src: &'a [T], layout: &Layout) -> Dense<'a, T> {
+    match layout.contiguous_range() {
+        Some((a, b)) => Dense::Borrowed(&src[a..b]),
+        None => Dense::Owned(crate::cpu::pool::Buf::new(gather_contiguous(src, layout))),
+    }
 }

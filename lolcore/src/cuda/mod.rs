@@ -84,7 +84,7 @@ impl CudaStorage {
     pub fn scatter_add(&self, l: &Layout, ids: &Self, li: &Layout, dim: usize, out_shape: &[usize]) -> Result<Self> {
         match *self {}
     }
-    pub fn conv2d(&self, l: &Layout, w: &Self, lw: &Layout, g: &ConvGeom) -> Result<Self> {
+    pub fn conv2d(&self, l: &Layout, w: &Self, lw: &Layout, bias: Option<&Self>, g: &ConvGeom) -> Result<Self> {
         match *self {}
     }
     pub fn conv2d_backward_input(&self, l: &Layout, w: &Self, lw: &Layout, g: &ConvGeom) -> Result<Self> {

@@ -33,11 +33,7 @@ pub fn linear(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
 /// # Shapes
 /// - x: `[n, c, h, w]`, w: `[o, c/groups, kh, kw]`, b: `[o]` → `[n, o, ho, wo]`
 pub fn conv2d(x: &Tensor, w: &Tensor, b: Option<&Tensor>, p: Conv2dParams) -> Result<Tensor> {
-    let y = x.conv2d(w, p)?;
-    match b {
-        Some(b) => y.add(&b.reshape(&[1, b.numel(), 1, 1])?),
-        None => Ok(y),
-    }
+    x.conv2d_bias(w, b, p)
 }
 
 pub fn max_pool2d(x: &Tensor, p: Pool2dParams) -> Result<Tensor> {

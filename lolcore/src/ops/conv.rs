@@ -3,7 +3,7 @@
 
 use super::conv_params::{Conv2dParams, ConvGeom};
 use crate::autograd::BackwardFn;
-use crate::error::Result;
+use crate::error::{bail, Error, Result};
 use crate::tensor::Tensor;
 
 impl Conv2dParams {
@@ -28,18 +28,45 @@ impl Conv2dParams {
 impl Tensor {
     /// Cross-correlation of `[n, c, h, w]` with `[o, c/groups, kh, kw]` → `[n, o, ho, wo]`.
     pub fn conv2d(&self, w: &Tensor, p: Conv2dParams) -> Result<Tensor> {
+        self.conv2d_bias(w, None, p)
+    }
+
+    /// conv2d with a per-channel bias `[o]` added in the same pass.
+    pub fn conv2d_bias(&self, w: &Tensor, bias: Option<&Tensor>, p: Conv2dParams) -> Result<Tensor> {
         let op = "conv2d";
         self.same_device(op, w)?;
         self.same_dtype(op, w)?;
         let g = ConvGeom::new(self.shape(), w.shape(), p)?;
-        let s = self.storage().conv2d(self.layout(), &w.storage(), w.layout(), &g)?;
+        let b = match bias {
+            Some(b) => {
+                self.same_device(op, b)?;
+                self.same_dtype(op, b)?;
+                if b.shape() != [g.o] {
+                    bail!(Error::shape(
+                        op,
+                        format!("bias {:?} must be [{}] for weight {:?}", b.shape(), g.o, w.shape())
+                    ));
+                }
+                Some(b.contiguous_raw()?)
+            }
+            None => None,
+        };
+        let s = {
+            let bs = b.as_ref().map(|b| b.storage());
+            self.storage().conv2d(self.layout(), &w.storage(), w.layout(), bs.as_deref(), &g)?
+        };
         let y = Tensor::from_storage(s, &g.out_shape());
         let (nx, nw) = (self.tracks_grad(), w.tracks_grad());
         let (x, wt) = (self.detach(), w.detach());
         let (jx, jw) = (x.clone(), wt.clone());
+        let mut inputs = vec![self, w];
+        if let Some(b) = bias {
+            inputs.push(b);
+        }
+        let has_bias = bias.is_some();
         y.record(
             op,
-            &[self, w],
+            &inputs,
             move || -> BackwardFn {
                 let x_saved = nw.then_some(x);
                 let w_saved = nx.then_some(wt);
@@ -52,10 +79,20 @@ impl Tensor {
                         Some(x) => Some(x.conv2d_backward_weight(gy, &g)?),
                         None => None,
                     };
-                    Ok(vec![gx, gw])
+                    let mut out = vec![gx, gw];
+                    if has_bias {
+                        out.push(Some(gy.sum_dims(&[0, 2, 3])?));
+                    }
+                    Ok(out)
                 })
             },
-            move |t, _| t[0].conv2d(&jw, p)?.add(&jx.conv2d(&t[1], p)?),
+            move |t, _| {
+                let y = t[0].conv2d(&jw, p)?.add(&jx.conv2d(&t[1], p)?)?;
+                match t.get(2) {
+                    Some(tb) => y.add(&tb.reshape(&[1, tb.numel(), 1, 1])?),
+                    None => Ok(y),
+                }
+            },
         )
     }
 

@@ -84,6 +84,8 @@ pub enum BinaryOp {
     Maximum,
     Minimum,
     Pow,
+    /// `lhs` where `rhs > 0`, else 0: ReLU's backward in one pass.
+    MaskPositive,
 }
 
 impl BinaryOp {
@@ -96,6 +98,7 @@ impl BinaryOp {
             BinaryOp::Maximum => "maximum",
             BinaryOp::Minimum => "minimum",
             BinaryOp::Pow => "pow",
+            BinaryOp::MaskPositive => "mask_positive",
         }
     }
 }

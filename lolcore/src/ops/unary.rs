@@ -86,7 +86,15 @@ impl Tensor {
         y.record(
             op.name(),
             &[self],
-            move || -> BackwardFn { Box::new(move |g| Ok(vec![Some(g.mul(&Self::derivative(op, &saved)?)?)])) },
+            move || -> BackwardFn {
+                Box::new(move |g| {
+                    if op == UnaryOp::Relu {
+                        // One pass instead of step-then-multiply.
+                        return Ok(vec![Some(g.binary_raw(super::kinds::BinaryOp::MaskPositive, &saved)?)]);
+                    }
+                    Ok(vec![Some(g.mul(&Self::derivative(op, &saved)?)?)])
+                })
+            },
             move |t, _| t[0].mul(&Self::derivative(op, &saved_jvp)?),
         )
     }

@@ -8,15 +8,24 @@ use std::arch::x86_64::*;
 pub const MR: usize = 6;
 pub const NR: usize = 16;
 
-/// C[0..6, 0..16] (row stride `ldc`) = (C if `accumulate`) + Ap · Bp, where Ap holds
-/// `kc` columns of 6 values and Bp `kc` rows of 16 values, both packed.
+/// C[0..6, 0..16] (row stride `ldc`) = (C if `accumulate`) + Ap · B, where Ap holds
+/// `kc` packed columns of 6 values and B `kc` rows of 16 values at row stride `ldb`
+/// (16 for a packed panel, or a row-major matrix read in place).
 ///
 /// # Safety
-/// The CPU must support AVX2 and FMA; `a` must hold 6·kc floats, `b` 16·kc, and `c`
-/// must be valid for 6 rows of 16 floats at stride `ldc`.
+/// The CPU must support AVX2 and FMA; `a` must hold 6·kc floats, `b` kc rows of 16 at
+/// stride `ldb`, and `c` must be valid for 6 rows of 16 floats at stride `ldc`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-pub unsafe fn kernel_6x16(kc: usize, a: *const f32, b: *const f32, c: *mut f32, ldc: usize, accumulate: bool) {
+pub unsafe fn kernel_6x16(
+    kc: usize,
+    a: *const f32,
+    b: *const f32,
+    ldb: usize,
+    c: *mut f32,
+    ldc: usize,
+    accumulate: bool,
+) {
     let mut acc = [[_mm256_setzero_ps(); 2]; MR];
     let mut a = a;
     let mut b = b;
@@ -43,7 +52,7 @@ pub unsafe fn kernel_6x16(kc: usize, a: *const f32, b: *const f32, c: *mut f32, 
             acc[5][0] = _mm256_fmadd_ps(x5, b0, acc[5][0]);
             acc[5][1] = _mm256_fmadd_ps(x5, b1, acc[5][1]);
             a = a.add(MR);
-            b = b.add(NR);
+            b = b.add(ldb);
         }};
     }
     let mut k = kc;
@@ -85,10 +94,10 @@ pub fn available() -> bool {
 }
 
 /// The portable micro-kernel with the same contract (for CPUs without AVX2).
-pub fn kernel_generic(kc: usize, a: &[f32], b: &[f32], c: &mut [f32], ldc: usize, accumulate: bool) {
+pub fn kernel_generic(kc: usize, a: &[f32], b: &[f32], ldb: usize, c: &mut [f32], ldc: usize, accumulate: bool) {
     let mut acc = [[0f32; NR]; MR];
     for k in 0..kc {
-        let bk = &b[k * NR..(k + 1) * NR];
+        let bk = &b[k * ldb..k * ldb + NR];
         for r in 0..MR {
             let x = a[k * MR + r];
             for (j, v) in acc[r].iter_mut().enumerate() {

@@ -20,6 +20,9 @@ const KC: usize = 256;
 const MC_MAX: usize = 144;
 /// Columns of B per packed block (KC·NC·4 bytes = 3 MiB, in L3).
 const NC: usize = 3072;
+/// Up to this many rows of A, a row-major B is read in place instead of packed: B is
+/// then the big operand, and packing it would cost more than it saves.
+const DIRECT_B_MAX_M: usize = 96;
 /// Below this many flops one thread is faster than forking.
 const PAR_FLOPS: usize = 1 << 21;
 
@@ -48,6 +51,43 @@ impl OutPtr {
 
 thread_local! {
     static A_PACK: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A product with a C this small and a much longer K (weight gradients: [out, in] summed
+/// over every pixel of a batch) splits K across threads, each into its own C.
+const K_SPLIT_MAX_MN: usize = 1 << 16;
+
+/// `C (+)= A·B` with K cut into one range per thread; the partial products are summed.
+#[allow(clippy::too_many_arguments)]
+fn k_split(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: MatRef<f32>,
+    b: MatRef<f32>,
+    c: &mut [f32],
+    accumulate: bool,
+    threads: usize,
+) {
+    let per = k.div_ceil(threads).div_ceil(KC) * KC;
+    let parts = k.div_ceil(per);
+    let mut partial = super::pool::take::<f32>(parts * m * n);
+    par_chunks_mut(&mut partial[..parts * m * n], m * n, |t, p| {
+        let (k0, kl) = (t * per, per.min(k - t * per));
+        let at = MatRef { offset: a.offset + k0 * a.cs, ..a };
+        let bt = MatRef { offset: b.offset + k0 * b.rs, ..b };
+        blocked(m, n, kl, at, bt, OutPtr(p.as_mut_ptr()), n, false, 1);
+    });
+    let dst = &mut c[..m * n];
+    if !accumulate {
+        dst.copy_from_slice(&partial[..m * n]);
+    } else {
+        dst.iter_mut().zip(&partial[..m * n]).for_each(|(d, &s)| *d += s);
+    }
+    for p in partial[m * n..parts * m * n].chunks(m * n) {
+        dst.iter_mut().zip(p).for_each(|(d, &s)| *d += s);
+    }
+    super::pool::recycle(partial);
 }
 
 /// Products with at most this many multiply-adds split C into one tile per thread, each
@@ -87,6 +127,9 @@ pub fn sgemm(
         return matvec(n, k, bt, at, c, 1, accumulate, parallel);
     }
     let threads = if parallel && 2 * m * n * k >= PAR_FLOPS { num_threads() } else { 1 };
+    if threads > 1 && m * n <= K_SPLIT_MAX_MN && k >= 8 * (m + n) {
+        return k_split(m, n, k, a, b, c, accumulate, threads);
+    }
     let out = OutPtr(c.as_mut_ptr());
     if threads > 1 && m * n * k <= SMALL_MACS {
         // One tile of C per thread, split along the longer side on micro-tile boundaries.
@@ -131,6 +174,7 @@ fn blocked(
     }
     let mc = m.div_ceil(blocks).div_ceil(MR) * MR;
     let n_ic = m.div_ceil(mc);
+    let direct_b = b.cs == 1 && m <= DIRECT_B_MAX_M;
     let mut bp = super::pool::take::<f32>(KC * NC.min(n.div_ceil(NR) * NR));
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
@@ -138,9 +182,18 @@ fn blocked(
         let jr_splits = if n_ic >= threads { 1 } else { (threads.div_ceil(n_ic) * 2).min(n_panels) };
         for pc in (0..k).step_by(KC) {
             let kc = KC.min(k - pc);
-            pack::pack_b(&mut bp[..n_panels * kc * NR], b, pc, kc, jc, nc, threads > 1);
+            let bsrc = if direct_b {
+                // Full panels are read in place; only a ragged last panel is packed.
+                let full = nc / NR;
+                if full < n_panels {
+                    pack::pack_b(&mut bp[..kc * NR], b, pc, kc, jc + full * NR, nc - full * NR, false);
+                }
+                BSource::Direct { b, pc, jc, full, edge: &bp[..kc * NR] }
+            } else {
+                pack::pack_b(&mut bp[..n_panels * kc * NR], b, pc, kc, jc, nc, threads > 1);
+                BSource::Packed(&bp[..n_panels * kc * NR])
+            };
             let acc = accumulate || pc > 0;
-            let bp = &bp[..n_panels * kc * NR];
             let task = |t: usize| {
                 let (ic_i, split) = (t / jr_splits, t % jr_splits);
                 let ic = ic_i * mc;
@@ -157,7 +210,7 @@ fn blocked(
                         ap.resize(need, 0.0);
                     }
                     pack::pack_a(&mut ap[..need], a, ic, mlen, pc, kc);
-                    macro_tile(&ap[..need], bp, kc, mlen, nc, j0, j1, out, ldc, ic, jc, acc);
+                    macro_tile(&ap[..need], &bsrc, kc, mlen, nc, j0, j1, out, ldc, ic, jc, acc);
                 });
             };
             let tasks = n_ic * jr_splits;
@@ -171,11 +224,35 @@ fn blocked(
     super::pool::recycle(bp);
 }
 
+/// Where the micro-kernel reads B from for one (jc, pc) block.
+enum BSource<'a> {
+    /// Every panel packed: panel jr at `jr·kc·NR`, row stride NR.
+    Packed(&'a [f32]),
+    /// Panels `0..full` read in place from a row-major B; the ragged last one packed.
+    Direct { b: MatRef<'a, f32>, pc: usize, jc: usize, full: usize, edge: &'a [f32] },
+}
+
+impl BSource<'_> {
+    /// Pointer to panel `jr`'s first row and its row stride.
+    fn panel(&self, jr: usize, kc: usize) -> (*const f32, usize) {
+        match self {
+            BSource::Packed(bp) => (bp[jr * kc * NR..].as_ptr(), NR),
+            BSource::Direct { b, pc, jc, full, edge } => {
+                if jr < *full {
+                    (b.data[b.offset + pc * b.rs + jc + jr * NR..].as_ptr(), b.rs)
+                } else {
+                    (edge.as_ptr(), NR)
+                }
+            }
+        }
+    }
+}
+
 /// Runs the micro-kernel over B panels `j0..j1` and every A panel of one packed block.
 #[allow(clippy::too_many_arguments)]
 fn macro_tile(
     ap: &[f32],
-    bp: &[f32],
+    bsrc: &BSource<'_>,
     kc: usize,
     mlen: usize,
     nc: usize,
@@ -191,20 +268,21 @@ fn macro_tile(
     let mut tmp = [0f32; MR * NR];
     for jr in j0..j1 {
         let nr = NR.min(nc - jr * NR);
-        let bpanel = &bp[jr * kc * NR..(jr + 1) * kc * NR];
+        let (bptr, ldb) = bsrc.panel(jr, kc);
         for ir in 0..mlen.div_ceil(MR) {
             let mr = MR.min(mlen - ir * MR);
             let apanel = &ap[ir * kc * MR..(ir + 1) * kc * MR];
             let row0 = ic + ir * MR;
             let col0 = jc + jr * NR;
             // SAFETY: the tile rows row0..row0+mr and columns col0..col0+nr lie inside C
-            // (m × ldc) and no other task writes them.
+            // (m × ldc) and no other task writes them; B's panel holds kc rows of NR
+            // values at stride ldb (checked by the callers' layouts).
             unsafe {
                 let cptr = out.0.add(row0 * ldc + col0);
                 if mr == MR && nr == NR {
-                    run_kernel(simd, kc, apanel, bpanel, cptr, ldc, acc);
+                    run_kernel(simd, kc, apanel, bptr, ldb, cptr, ldc, acc);
                 } else {
-                    run_kernel(simd, kc, apanel, bpanel, tmp.as_mut_ptr(), NR, false);
+                    run_kernel(simd, kc, apanel, bptr, ldb, tmp.as_mut_ptr(), NR, false);
                     for r in 0..mr {
                         for j in 0..nr {
                             let d = cptr.add(r * ldc + j);
@@ -218,16 +296,18 @@ fn macro_tile(
 }
 
 /// # Safety
-/// `c` must be valid for an MR × NR tile at row stride `ldc`.
+/// `b` must hold kc rows of NR floats at stride `ldb`; `c` an MR × NR tile at stride `ldc`.
 #[inline]
-unsafe fn run_kernel(simd: bool, kc: usize, a: &[f32], b: &[f32], c: *mut f32, ldc: usize, acc: bool) {
+#[allow(clippy::too_many_arguments)]
+unsafe fn run_kernel(simd: bool, kc: usize, a: &[f32], b: *const f32, ldb: usize, c: *mut f32, ldc: usize, acc: bool) {
     #[cfg(target_arch = "x86_64")]
     if simd {
-        return kernel_avx2::kernel_6x16(kc, a.as_ptr(), b.as_ptr(), c, ldc, acc);
+        return kernel_avx2::kernel_6x16(kc, a.as_ptr(), b, ldb, c, ldc, acc);
     }
     let _ = simd;
+    let bs = std::slice::from_raw_parts(b, (kc.max(1) - 1) * ldb + NR);
     let tile = std::slice::from_raw_parts_mut(c, (MR - 1) * ldc + NR);
-    kernel_avx2::kernel_generic(kc, a, b, tile, ldc, acc);
+    kernel_avx2::kernel_generic(kc, a, bs, ldb, tile, ldc, acc);
 }
 
 /// `y = A·x` (y contiguous with stride `incy`), for n = 1 products.
@@ -344,6 +424,8 @@ mod tests {
             (1, 20, 9),
             (9, 1, 20),
             (200, 3100, 7),
+            (10, 20, 8000),
+            (16, 9, 20000),
         ] {
             let av: Vec<f32> = (0..m * k + 3).map(|_| rnd()).collect();
             let bv: Vec<f32> = (0..k * n + 5).map(|_| rnd()).collect();

@@ -37,6 +37,22 @@ pub fn pack_a(ap: &mut [f32], a: MatRef<f32>, ic: usize, mlen: usize, pc: usize,
 
 fn pack_b_panel(panel: &mut [f32], b: MatRef<f32>, pc: usize, kc: usize, c0: usize, cols: usize) {
     let base = b.offset + pc * b.rs + c0 * b.cs;
+    if b.rs == 1 && b.cs != 1 {
+        // A transposed B: each column is contiguous in k; read it in one sweep.
+        for j in 0..NR {
+            if j < cols {
+                let col = &b.data[base + j * b.cs..base + j * b.cs + kc];
+                for (k, &v) in col.iter().enumerate() {
+                    panel[k * NR + j] = v;
+                }
+            } else {
+                for k in 0..kc {
+                    panel[k * NR + j] = 0.0;
+                }
+            }
+        }
+        return;
+    }
     if cols == NR && b.cs == 1 {
         for (k, dst) in panel.chunks_exact_mut(NR).enumerate() {
             let s = base + k * b.rs;
