@@ -130,7 +130,18 @@ def fit_figure(kind, which):
     return (secs, "s") if which == "epoch" else (rss, "MiB")
 
 
+def load_checkpoint():
+    """load_file + load_state_dict of the checkpoint lol wrote, into an existing model."""
+    from safetensors.torch import load_file
+    from torch import nn
+
+    path = os.environ["LOL_BENCH_CHECKPOINT"]
+    model = nn.Sequential(nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, 2048))
+    return median_secs(11, lambda: model.load_state_dict(load_file(path), strict=True)), "s"
+
+
 WORKLOADS = {
+    "load_100mb": load_checkpoint,
     "fit_mlp_epoch": lambda: fit_figure("mlp", "epoch"),
     "fit_mlp_peak_rss": lambda: fit_figure("mlp", "rss"),
     "fit_cnn_epoch": lambda: fit_figure("cnn", "epoch"),

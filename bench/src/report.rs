@@ -26,16 +26,6 @@ impl Unit {
     pub fn higher_is_better(self) -> bool {
         matches!(self, Unit::Gflops | Unit::Tflops)
     }
-    pub fn parse(s: &str) -> Option<Unit> {
-        Some(match s {
-            "GFLOP/s" => Unit::Gflops,
-            "TFLOP/s" => Unit::Tflops,
-            "s" => Unit::Seconds,
-            "ms" => Unit::Millis,
-            "MiB" => Unit::Mib,
-            _ => return None,
-        })
-    }
 }
 
 pub struct Row {

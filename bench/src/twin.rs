@@ -5,9 +5,14 @@ use std::collections::HashMap;
 use std::process::Command;
 
 /// Figures by workload name; empty (with a printed reason) when python3/torch is missing.
-pub fn run(workloads: &[String], threads: usize) -> HashMap<String, f64> {
+pub fn run(workloads: &[String], threads: usize, checkpoint: Option<&std::path::Path>) -> HashMap<String, f64> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/torch_twin.py");
-    let out = Command::new("python3").arg(script).arg("--threads").arg(threads.to_string()).args(workloads).output();
+    let mut cmd = Command::new("python3");
+    cmd.arg(script).arg("--threads").arg(threads.to_string()).args(workloads);
+    if let Some(p) = checkpoint {
+        cmd.env("LOL_BENCH_CHECKPOINT", p);
+    }
+    let out = cmd.output();
     let out = match out {
         Ok(o) if o.status.success() => o,
         Ok(o) => {

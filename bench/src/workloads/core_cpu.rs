@@ -29,7 +29,7 @@ pub fn two_layer() -> Result<Row> {
     let y = Tensor::randn(&[64, 10], &dev)?;
     let w1 = Tensor::randn(&[1000, 100], &dev)?.requires_grad(true);
     let w2 = Tensor::randn(&[100, 10], &dev)?.requires_grad(true);
-    let mut step = || -> Result<()> {
+    let step = || -> Result<()> {
         let loss = x.matmul(&w1)?.relu()?.matmul(&w2)?.sub(&y)?.sqr()?.sum_all()?;
         let g = loss.backward()?;
         no_grad(|| -> Result<()> {

@@ -86,6 +86,7 @@ pub fn in_child(name: &str) -> Option<(f64, f64)> {
     Some((it.next()?, it.next()?))
 }
 
+/// Our two rows for a fit workload (s/epoch and peak RSS), from a child process.
 pub fn rows(name: &str) -> Vec<Row> {
     match in_child(name) {
         Some((secs, rss)) => vec![

@@ -2,3 +2,4 @@
 
 pub mod core_cpu;
 pub mod fit_cpu;
+pub mod load;
