@@ -140,7 +140,131 @@ def load_checkpoint():
     return median_secs(11, lambda: model.load_state_dict(load_file(path), strict=True)), "s"
 
 
+def cuda_time(fn, warm, reps):
+    for _ in range(warm):
+        fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        torch.cuda.synchronize()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def gpu_gemm(dtype, tf32):
+    n = 4096
+    torch.manual_seed(0)
+    a = torch.randn(n, n, device="cuda").to(dtype)
+    b = torch.randn(n, n, device="cuda").to(dtype)
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+
+    def run():
+        for _ in range(10):
+            torch.mm(a, b)
+
+    t = cuda_time(run, 3, 5)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    return 10 * 2 * n ** 3 / t / 1e12, "TFLOP/s"
+
+
+def gpu_mlp(sizes, batch, tf32):
+    from torch import nn
+
+    torch.manual_seed(0)
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i + 2 < len(sizes):
+            layers.append(nn.ReLU())
+    model = nn.Sequential(*layers).cuda()
+    x = torch.randn(batch, sizes[0], device="cuda")
+    y = (torch.arange(batch, device="cuda") % sizes[-1])
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+
+    def step():
+        loss = nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    t = cuda_time(step, 20, 50)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    return t * 1e3, "ms"
+
+
+def gpu_cnn():
+    from torch import nn
+
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(32 * 7 * 7, 10),
+    ).cuda()
+    x = torch.randn(64, 1, 28, 28, device="cuda")
+    y = torch.arange(64, device="cuda") % 10
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+
+    def step():
+        loss = nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    return cuda_time(step, 20, 50) * 1e3, "ms"
+
+
+def gpu_fit(kind, epochs=4):
+    """fit_epoch_seconds on the GPU: the data moved there once, as lol's fit does."""
+    from torch import nn
+
+    torch.manual_seed(0)
+    x = idx("train-images-idx3-ubyte").float().div(255).cuda()
+    y = idx("train-labels-idx1-ubyte").long().cuda()
+    if kind == "mlp":
+        x = x.reshape(-1, 784)
+        model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+        batch = 128
+    else:
+        x = x.reshape(-1, 1, 28, 28)
+        model = nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(32 * 7 * 7, 10),
+        )
+        batch = 64
+    model = model.cuda()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    n = x.shape[0]
+    times = []
+    for _ in range(epochs):
+        torch.cuda.synchronize()
+        t = time.perf_counter()
+        perm = torch.randperm(n, device="cuda")
+        for i in range(0, n, batch):
+            b = perm[i : i + batch]
+            loss = nn.functional.cross_entropy(model(x[b]), y[b])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        torch.cuda.synchronize()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times[1:]), "s"
+
+
 WORKLOADS = {
+    "gpu_sgemm_4096": lambda: gpu_gemm(torch.float32, False),
+    "gpu_tf32_gemm_4096": lambda: gpu_gemm(torch.float32, True),
+    "gpu_bf16_gemm_4096": lambda: gpu_gemm(torch.bfloat16, False),
+    "gpu_mlp_784_step": lambda: gpu_mlp([784, 256, 128, 10], 128, False),
+    "gpu_mlp_4096_step": lambda: gpu_mlp([4096, 4096, 4096, 4096], 4096, False),
+    "gpu_mlp_4096_tf32_step": lambda: gpu_mlp([4096, 4096, 4096, 4096], 4096, True),
+    "gpu_cnn_step": gpu_cnn,
+    "gpu_fit_mlp_epoch": lambda: gpu_fit("mlp"),
+    "gpu_fit_cnn_epoch": lambda: gpu_fit("cnn"),
     "load_100mb": load_checkpoint,
     "fit_mlp_epoch": lambda: fit_figure("mlp", "epoch"),
     "fit_mlp_peak_rss": lambda: fit_figure("mlp", "rss"),

@@ -55,3 +55,21 @@ fn s10_forward_mode_agrees_with_reverse_and_closed_form() {
 fn s13_matmul_const() {
     assert_eq!(matmul_const::run().unwrap(), vec![vec![12f32]]);
 }
+
+#[path = "../examples/device_roundtrip.rs"]
+mod device_roundtrip;
+
+#[test]
+fn s14_device_roundtrip() {
+    match device_roundtrip::run().unwrap() {
+        Ok((gpu, cpu)) => {
+            assert_eq!(gpu, vec![2., 3., 4., 5., 6., 7.]);
+            assert_eq!(cpu, vec![2., 3., 4., 5., 6., 7.]);
+        }
+        Err(why) => {
+            // No GPU: a clear reason, not a panic.
+            assert!(why.starts_with("cuda: cuda:0: "), "{why}");
+            println!("skipped: {why}");
+        }
+    }
+}

@@ -4,6 +4,8 @@
 //!   core   sgemm GFLOP/s at n = 512, 1024, 2048 and the seed two-layer loop (CPU)
 //!   fit    Model::fit s/epoch and peak RSS: MNIST MLP (batch 128) and CNN (batch 64), CPU
 //!   load   loading a 100 MB safetensors checkpoint into an existing model
+//!   gpu    on CUDA device 0: GEMM TFLOP/s at 4096 (f32, TF32, bf16), hand-written training
+//!          steps (MNIST MLP, 3×4096 MLP f32/TF32, S15 CNN), Model::fit epochs
 //! With no group, runs `core`, `fit` and `load`. Prints a Markdown table: ours, PyTorch, ratio.
 
 mod report;
@@ -29,10 +31,12 @@ fn main() {
                 for n in [512, 1024, 2048] {
                     rows.extend(alternate(3, threads, None, || vec![workloads::core_cpu::sgemm_gflops(n)]));
                 }
-                rows.extend(alternate(3, threads, None, || workloads::core_cpu::two_layer().map(|r| vec![r]).unwrap_or_else(|e| {
-                    eprintln!("two_layer failed: {e}");
-                    vec![]
-                })));
+                rows.extend(alternate(3, threads, None, || {
+                    workloads::core_cpu::two_layer().map(|r| vec![r]).unwrap_or_else(|e| {
+                        eprintln!("two_layer failed: {e}");
+                        vec![]
+                    })
+                }));
             }
             "fit" => {
                 for name in ["fit_mlp", "fit_cnn"] {
@@ -41,12 +45,15 @@ fn main() {
             }
             "load" => match workloads::load::write_checkpoint() {
                 Ok(path) => {
-                    rows.extend(alternate(3, threads, Some(&path), || workloads::load::run(&path).map(|r| vec![r]).unwrap_or_default()));
+                    rows.extend(alternate(3, threads, Some(&path), || {
+                        workloads::load::run(&path).map(|r| vec![r]).unwrap_or_default()
+                    }));
                     std::fs::remove_file(path).ok();
                 }
                 Err(e) => eprintln!("load failed: {e}"),
             },
-            other => eprintln!("unknown benchmark group `{other}` (known: core, fit, load)"),
+            "gpu" => rows.extend(alternate(1, threads, None, workloads::gpu::rows)),
+            other => eprintln!("unknown benchmark group `{other}` (known: core, fit, load, gpu)"),
         }
     }
     report::print(&rows);
@@ -54,7 +61,12 @@ fn main() {
 
 /// Ours, then PyTorch's twin, `rounds` times over: a slow spell of this shared machine
 /// then hits both sides. Each figure is the median of its rounds.
-fn alternate(rounds: usize, threads: usize, checkpoint: Option<&std::path::Path>, mut ours: impl FnMut() -> Vec<Row>) -> Vec<Row> {
+fn alternate(
+    rounds: usize,
+    threads: usize,
+    checkpoint: Option<&std::path::Path>,
+    mut ours: impl FnMut() -> Vec<Row>,
+) -> Vec<Row> {
     let mut acc: Vec<(Row, Vec<f64>, Vec<f64>)> = Vec::new();
     for _ in 0..rounds {
         let rs = ours();

@@ -193,6 +193,33 @@ impl Layout {
     }
 }
 
+/// Drops size-1 dims and merges neighbouring dims that are dense in every operand, so a
+/// contiguous tensor becomes one dim and `[N, C] + [C]` stays two. Returns the merged
+/// shape and each operand's strides over it.
+pub fn coalesce<const N: usize>(shape: &[usize], strides: [&[usize]; N]) -> (Vec<usize>, [Vec<usize>; N]) {
+    let mut dims: Vec<usize> = Vec::with_capacity(shape.len());
+    let mut out: [Vec<usize>; N] = std::array::from_fn(|_| Vec::with_capacity(shape.len()));
+    for (i, &d) in shape.iter().enumerate().filter(|(_, &d)| d != 1) {
+        let mergeable = !dims.is_empty() && (0..N).all(|k| out[k].last().copied() == Some(strides[k][i] * d));
+        if mergeable {
+            if let Some(last) = dims.last_mut() {
+                *last *= d;
+            }
+            for k in 0..N {
+                if let Some(s) = out[k].last_mut() {
+                    *s = strides[k][i];
+                }
+            }
+        } else {
+            dims.push(d);
+            for k in 0..N {
+                out[k].push(strides[k][i]);
+            }
+        }
+    }
+    (dims, out)
+}
+
 /// NumPy broadcasting of two shapes.
 pub fn broadcast_shape(op: &'static str, a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
     let rank = a.len().max(b.len());

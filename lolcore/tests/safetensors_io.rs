@@ -78,7 +78,7 @@ fn round_trip_every_dtype_with_metadata() {
 #[test]
 fn module_round_trip_converts_dtypes() {
     let d = dir("conv");
-    let mut src = Tiny::new(1.5);
+    let src = Tiny::new(1.5);
     src.w
         .copy_from(&Tensor::from_vec(vec![0.5f32, -1.25, 2.0, 3.0, -4.5, 0.125], &[3, 2], &Device::Cpu).unwrap())
         .unwrap();

@@ -2,4 +2,5 @@
 
 pub mod core_cpu;
 pub mod fit_cpu;
+pub mod gpu;
 pub mod load;

@@ -21,27 +21,7 @@ pub struct Rows<const N: usize> {
 impl<const N: usize> Rows<N> {
     /// `layouts` must all have `shape` (broadcast them first).
     pub fn new(shape: &[usize], layouts: [&Layout; N]) -> Self {
-        // Drop size-1 dims, then merge dims i and i+1 when every operand allows it.
-        let keep: Vec<usize> = (0..shape.len()).filter(|&i| shape[i] != 1).collect();
-        let mut dims: Vec<usize> = Vec::with_capacity(keep.len());
-        let mut strides: [Vec<usize>; N] = std::array::from_fn(|_| Vec::with_capacity(keep.len()));
-        for &i in &keep {
-            let mergeable = !dims.is_empty()
-                && (0..N).all(|k| *strides[k].last().unwrap_or(&0) == layouts[k].strides()[i] * shape[i]);
-            if mergeable {
-                *dims.last_mut().unwrap_or(&mut 0) *= shape[i];
-                for k in 0..N {
-                    if let Some(s) = strides[k].last_mut() {
-                        *s = layouts[k].strides()[i];
-                    }
-                }
-            } else {
-                dims.push(shape[i]);
-                for k in 0..N {
-                    strides[k].push(layouts[k].strides()[i]);
-                }
-            }
-        }
+        let (mut dims, mut strides) = crate::layout::coalesce(shape, std::array::from_fn(|k| layouts[k].strides()));
         let offsets = std::array::from_fn(|k| layouts[k].offset());
         if dims.is_empty() {
             let empty = shape.iter().any(|&d| d == 0);

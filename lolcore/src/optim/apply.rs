@@ -11,6 +11,10 @@ pub(crate) type Item<'a> = (&'a Tensor, &'a Tensor, UpdateRule, Vec<Tensor>);
 /// Applies every item's rule in place. On CUDA, all parameters of a group go through one
 /// multi-tensor launch; on the CPU each tensor is one parallel pass.
 pub(crate) fn apply_all(items: &[Item<'_>]) -> Result<()> {
+    let Some((first, ..)) = items.first() else { return Ok(()) };
+    if first.device().is_cuda() {
+        return apply_cuda(items);
+    }
     for (p, g, rule, states) in items {
         if p.shape() != g.shape() {
             bail!(Error::shape(
@@ -35,4 +39,31 @@ pub(crate) fn apply_all(items: &[Item<'_>]) -> Result<()> {
         ps.optim_update(p.layout(), rule, &gs, &mut refs)?;
     }
     Ok(())
+}
+
+/// CUDA: checks every item, then one fused multi-tensor launch per group of rules.
+fn apply_cuda(items: &[Item<'_>]) -> Result<()> {
+    let device = items[0].0.device();
+    let mut ready = Vec::with_capacity(items.len());
+    for (p, g, rule, states) in items {
+        if p.shape() != g.shape() {
+            bail!(Error::shape(
+                "optimizer",
+                format!("gradient shape {:?} differs from parameter shape {:?}", g.shape(), p.shape())
+            ));
+        }
+        p.same_device("optimizer", g)?;
+        if p.device() != device {
+            bail!(Error::DeviceMismatch { op: "optimizer", lhs: device, rhs: p.device() });
+        }
+        p.same_dtype("optimizer", g)?;
+        if !p.is_contiguous() {
+            bail!(Error::arg(
+                "optimizer",
+                format!("a CUDA parameter of shape {:?} is a strided view; parameters must be contiguous", p.shape())
+            ));
+        }
+        ready.push((*p, g.contiguous_raw()?, *rule, states.clone()));
+    }
+    crate::cuda::optim_apply_multi(&device, &ready)
 }

@@ -99,15 +99,22 @@ impl Tensor {
     pub fn rand(shape: &[usize], device: &Device) -> Result<Tensor> {
         Tensor::uniform(0.0, 1.0, shape, device)
     }
-    /// Normal samples with the given mean and standard deviation (f32).
+    /// Normal samples with the given mean and standard deviation (f32). On a GPU they
+    /// are drawn there (Philox), seeded from the global generator.
     pub fn normal(mean: f64, std: f64, shape: &[usize], device: &Device) -> Result<Tensor> {
         let n = numel(shape);
+        if let Device::Cuda(i) = device {
+            return Ok(Tensor::from_storage(Storage::Cuda(crate::cuda::random(*i, n, true, mean, std)?), shape));
+        }
         let v: Vec<f32> = with_rng(|r| (0..n).map(|_| (mean + std * r.next_normal()) as f32).collect());
         Tensor::from_vec(v, shape, device)
     }
-    /// Uniform samples in [lo, hi) (f32).
+    /// Uniform samples in [lo, hi) (f32), drawn on the tensor's device.
     pub fn uniform(lo: f64, hi: f64, shape: &[usize], device: &Device) -> Result<Tensor> {
         let n = numel(shape);
+        if let Device::Cuda(i) = device {
+            return Ok(Tensor::from_storage(Storage::Cuda(crate::cuda::random(*i, n, false, lo, hi)?), shape));
+        }
         let v: Vec<f32> = with_rng(|r| (0..n).map(|_| (lo + (hi - lo) * r.next_f64()) as f32).collect());
         Tensor::from_vec(v, shape, device)
     }

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Packs everything a GPU run needs into .gpu/ (git-ignored): the release test binaries
+# and examples (through ../shared/tools/gpu-pack) and the benchmark binary. Then, on the
+# GPU machine, from the repository root:
+#   bash .gpu/run.sh      # every test binary (the CUDA parity suite included)
+#   bash .gpu/bench.sh    # the GPU benchmarks against PyTorch
+set -euo pipefail
+root=$(git rev-parse --show-toplevel)
+cd "$root"
+pack="${GPU_PACK:-../shared/tools/gpu-pack}"
+[ -x "$pack" ] || { echo "gpu-pack not found at $pack (set GPU_PACK)"; exit 1; }
+"$pack" --examples
+cargo build --release -p lol-bench
+cp target/release/lol-bench .gpu/bin/lol-bench
+strip .gpu/bin/lol-bench 2>/dev/null || true
+cat > .gpu/bench.sh <<'RUN'
+#!/usr/bin/env bash
+# GPU benchmarks, ours and PyTorch's twin in one run. usage: bash .gpu/bench.sh [GROUP...]
+set -u
+here=$(pwd)
+built=$(cat .gpu/built-at)
+if [ "$built" != "$here" ]; then mkdir -p "$(dirname "$built")" && ln -sfn "$here" "$built"; fi
+.gpu/bin/lol-bench "${@:-gpu}"
+RUN
+chmod +x .gpu/bench.sh
+du -sh .gpu | awk '{print "packed size: " $1}'
