@@ -282,3 +282,20 @@ fn fuzzed_headers_never_panic() {
         .contains("missing.safetensors"));
     std::fs::remove_dir_all(d).ok();
 }
+
+#[test]
+fn f32_checkpoint_into_a_half_model() {
+    let d = dir("half");
+    let p = d.join("f32.safetensors");
+    let src = Tiny::new(0.5);
+    save_module(&src, &p).unwrap();
+    for dt in [DType::F16, DType::BF16] {
+        let mut m = Tiny::new(0.0);
+        m.cast_to(dt).unwrap();
+        let r = load_module(&mut m, &p, &LoadOptions::strict()).unwrap();
+        assert_eq!(r.converted.len(), 2);
+        assert_eq!(m.w.dtype(), dt);
+        assert_eq!(m.w.to_vec::<f32>().unwrap(), vec![0.5; 6]);
+    }
+    std::fs::remove_dir_all(d).ok();
+}

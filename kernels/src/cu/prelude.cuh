@@ -51,6 +51,8 @@ template <> __device__ __forceinline__ u32 from_f64<u32>(double v) { return (u32
 
 // Storage offset of element `i` (row-major over `shape`) of a strided view.
 __device__ __forceinline__ u64 offset_of(u64 i, int rank, const Dims& shape, const Dims& strides) {
+    // Merged dims make most views rank 1 (contiguous, or one broadcast): no 64-bit division.
+    if (rank == 1) return i * strides.v[0];
     u64 off = 0;
     for (int d = rank - 1; d >= 0; --d) {
         u64 s = shape.v[d];
