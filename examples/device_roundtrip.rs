@@ -2,9 +2,11 @@
 //! sum back to the CPU and change its dtype to f64. Without a GPU it says why.
 use lolcore::{DType, Device, Result, Tensor};
 
-/// (the sum read on the GPU side, the same values after the trip back as f64), or the
-/// reason there is no GPU.
-pub fn run() -> Result<std::result::Result<(Vec<f32>, Vec<f64>), String>> {
+/// The sum read on the GPU side, and the same values after the trip back as f64.
+pub type Roundtrip = (Vec<f32>, Vec<f64>);
+
+/// The round trip, or the reason there is no GPU.
+pub fn run() -> Result<std::result::Result<Roundtrip, String>> {
     let gpu = match Device::cuda(0) {
         Ok(d) => d,
         Err(e) => return Ok(Err(e.to_string())),

@@ -27,7 +27,10 @@ impl Forward for ParallelBlock {
 
 /// Builds the model, trains it with Adam (lr 1e-4, MSE) and returns its parameter names,
 /// output shape and losses.
-pub fn run(steps: usize) -> Result<(Vec<(String, Vec<usize>)>, Vec<usize>, Vec<f32>)> {
+/// Parameter names with shapes, the output shape, and the loss per step.
+pub type Report = (Vec<(String, Vec<usize>)>, Vec<usize>, Vec<f32>);
+
+pub fn run(steps: usize) -> Result<Report> {
     manual_seed(0);
     let dev = Device::Cpu;
     let x = Tensor::randn(&[N, D_IN], &dev)?;

@@ -45,9 +45,8 @@ fn s10_forward_mode_agrees_with_reverse_and_closed_form() {
     let value = 2f64.ln() + 10.0 - 5f64.sin();
     assert!((r.value - value).abs() < 1e-12);
     let closed = [0.5 + 5.0, 2.0 - 5f64.cos()];
-    for k in 0..2 {
-        assert!((r.forward[k] - closed[k]).abs() < 1e-12);
-        assert!((r.reverse[k] - closed[k]).abs() < 1e-12);
+    for ((f, b), c) in r.forward.iter().zip(&r.reverse).zip(&closed) {
+        assert!((f - c).abs() < 1e-12 && (b - c).abs() < 1e-12);
     }
 }
 

@@ -1,4 +1,5 @@
 //! Seed programs S16 and S17: each example's own code, checked.
+#![allow(clippy::duplicate_mod)]
 #[path = "../examples/pretrained.rs"]
 mod pretrained;
 #[path = "../examples/save_load.rs"]

@@ -1,5 +1,6 @@
 //! Module behaviour: derive features, naming, train/eval reaching every nested layer,
 //! both modes of the layers that have them, device moves, layer error context.
+#![allow(clippy::cloned_ref_to_slice_refs, clippy::type_complexity)]
 use keras::functional;
 use keras::prelude::*;
 

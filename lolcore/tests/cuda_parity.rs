@@ -2,6 +2,7 @@
 //! strided and broadcast inputs: relative error ≤ 1e-5 in f32 (≤ 3e-3 with TF32). Also
 //! half-precision casts, device RNG statistics, optimizers, and flat device memory over
 //! 1,000 training steps. Every test skips, printing why, when no GPU is present.
+#![allow(clippy::cloned_ref_to_slice_refs, clippy::type_complexity)]
 use lolcore::optim::{Adagrad, Adam, AdamW, Optimizer, RmsProp, Sgd};
 use lolcore::{manual_seed, Conv2dParams, DType, Device, Pool2dParams, Result, Tensor};
 

@@ -1,5 +1,6 @@
 //! Gradient checks (f64 central differences, plus forward vs reverse mode) for every
 //! elementwise op, with broadcasting and strided inputs.
+#![allow(clippy::cloned_ref_to_slice_refs, clippy::type_complexity)]
 mod common;
 use common::{check, rnd, strided};
 use lolcore::{manual_seed, Tensor};

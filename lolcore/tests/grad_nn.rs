@@ -1,4 +1,5 @@
 //! Gradient checks for conv2d and pooling.
+#![allow(clippy::cloned_ref_to_slice_refs, clippy::type_complexity)]
 mod common;
 use common::{check, rnd, strided};
 use lolcore::{manual_seed, Conv2dParams, Pool2dParams};

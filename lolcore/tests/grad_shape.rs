@@ -1,4 +1,5 @@
 //! Gradient checks for views, joins and index ops.
+#![allow(clippy::cloned_ref_to_slice_refs, clippy::type_complexity)]
 mod common;
 use common::{check, rnd, strided};
 use lolcore::{manual_seed, Device, Tensor};

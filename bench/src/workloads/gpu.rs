@@ -118,7 +118,8 @@ pub fn rows() -> Vec<Row> {
             return vec![];
         }
     };
-    let runs: Vec<(&str, Box<dyn Fn() -> Result<Row>>)> = vec![
+    type Run<'a> = Box<dyn Fn() -> Result<Row> + 'a>;
+    let runs: Vec<(&str, Run)> = vec![
         ("sgemm", Box::new(|| gemm(&dev, "gpu_sgemm_4096", DType::F32, false))),
         ("tf32", Box::new(|| gemm(&dev, "gpu_tf32_gemm_4096", DType::F32, true))),
         ("bf16", Box::new(|| gemm(&dev, "gpu_bf16_gemm_4096", DType::BF16, false))),

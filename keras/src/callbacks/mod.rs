@@ -43,7 +43,7 @@ pub struct BatchLogs<'a> {
 impl BatchLogs<'_> {
     /// This batch's loss (waits for the device).
     pub fn loss(&self) -> Result<f64> {
-        Ok(self.loss.to_dtype(lolcore::DType::F64)?.to_scalar::<f64>()?)
+        self.loss.to_dtype(lolcore::DType::F64)?.to_scalar::<f64>()
     }
 }
 

@@ -9,7 +9,7 @@ fn thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -92,9 +92,8 @@ impl<M: Module + Forward> Model<M> {
             let mut dims = vec![1];
             dims.extend(input);
             // A one-sample forward in inference mode records each layer's output.
-            let traced = no_grad(|| {
-                Tensor::zeros(&dims, &self.device).and_then(|x| Ok(trace::trace_layers(|| self.module.forward(&x))))
-            });
+            let traced =
+                no_grad(|| Tensor::zeros(&dims, &self.device).map(|x| trace::trace_layers(|| self.module.forward(&x))));
             if let Ok((Ok(_), recs)) = traced {
                 if !recs.is_empty() {
                     return recs

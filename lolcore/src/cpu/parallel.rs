@@ -103,7 +103,7 @@ fn worker(s: &Shared) {
         while s.epoch.load(SeqCst) == seen {
             spins = spins.wrapping_add(1);
             // Reading the clock costs more than a spin: look at it now and then.
-            if spins % 256 == 0 && start.elapsed() > SPIN {
+            if spins.is_multiple_of(256) && start.elapsed() > SPIN {
                 let g = s.park.lock().unwrap_or_else(|e| e.into_inner());
                 if s.epoch.load(SeqCst) == seen {
                     let _g = s.wake.wait_timeout(g, Duration::from_millis(50)).unwrap_or_else(|e| e.into_inner());

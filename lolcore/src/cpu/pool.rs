@@ -25,6 +25,12 @@ struct PoolInner<T> {
     bytes: usize,
 }
 
+impl<T> Default for Pool<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<T> Pool<T> {
     pub const fn new() -> Self {
         Pool { inner: Mutex::new(None) }

@@ -24,7 +24,7 @@ impl<const N: usize> Rows<N> {
         let (mut dims, mut strides) = crate::layout::coalesce(shape, std::array::from_fn(|k| layouts[k].strides()));
         let offsets = std::array::from_fn(|k| layouts[k].offset());
         if dims.is_empty() {
-            let empty = shape.iter().any(|&d| d == 0);
+            let empty = shape.contains(&0);
             return Rows {
                 outer_shape: vec![],
                 outer_strides: std::array::from_fn(|_| vec![]),
@@ -54,6 +54,7 @@ impl<const N: usize> Rows<N> {
 
     /// Calls `f(row, offsets)` for rows `start..end` in order, where `offsets[k]` is where
     /// operand k's row starts in its storage.
+    #[allow(clippy::needless_range_loop)]
     pub fn for_rows(&self, start: usize, end: usize, mut f: impl FnMut(usize, [usize; N])) {
         if start >= end {
             return;

@@ -28,8 +28,10 @@ fn cuda_err(e: String) -> Error {
 }
 
 /// Opened devices, by ordinal (a context is created once per device per process).
-fn registry() -> &'static Mutex<HashMap<usize, std::result::Result<Arc<GpuDevice>, String>>> {
-    static R: OnceLock<Mutex<HashMap<usize, std::result::Result<Arc<GpuDevice>, String>>>> = OnceLock::new();
+type Registry = Mutex<HashMap<usize, std::result::Result<Arc<GpuDevice>, String>>>;
+
+fn registry() -> &'static Registry {
+    static R: OnceLock<Registry> = OnceLock::new();
     R.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
@@ -248,7 +250,7 @@ fn from_bytes(dtype: DType, bytes: &[u8]) -> CpuStorage {
     let mut s = CpuStorage::zeros(dtype, n);
     crate::cpu_dispatch!(&mut s, v => {
         // SAFETY: `v` holds n elements of the dtype whose n·size bytes are `bytes`.
-        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), v.as_mut_ptr() as *mut u8, bytes.len()) }
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), v.as_mut_ptr().cast::<u8>(), bytes.len()) }
     });
     s
 }

@@ -15,11 +15,8 @@ fn rows_layout(l: &Layout, dims: &[usize]) -> (Layout, usize, usize) {
     perm.extend_from_slice(dims);
     let p = l.permute(&perm);
     let len: usize = dims.iter().map(|&d| l.shape()[d]).product();
-    let rows = if len == 0 {
-        l.shape().iter().enumerate().filter(|(d, _)| !dims.contains(d)).map(|(_, &s)| s).product()
-    } else {
-        l.numel() / len
-    };
+    let kept: usize = l.shape().iter().enumerate().filter(|(d, _)| !dims.contains(d)).map(|(_, &s)| s).product();
+    let rows = l.numel().checked_div(len).unwrap_or(kept);
     (p, rows, len)
 }
 
@@ -124,7 +121,7 @@ impl CudaStorage {
             bail!(Error::unsupported_dtype("softmax", self.dtype, self.device()));
         }
         let len = l.shape().last().copied().unwrap_or(1);
-        let rows = if len == 0 { 0 } else { l.numel() / len };
+        let rows = l.numel().checked_div(len).unwrap_or(0);
         let dense = self.dense_rows(l)?;
         let src = dense.as_ref().unwrap_or(self);
         let out = self.alloc_like(self.dtype, l.numel())?;

@@ -8,7 +8,7 @@ use crate::tensor::Tensor;
 /// Scales the gradients of `params` so their joint L2 norm is at most `max_norm`;
 /// returns the norm before clipping.
 pub fn clip_grad_norm(grads: &mut Gradients, params: &[Tensor], max_norm: f64) -> Result<f64> {
-    if !(max_norm > 0.0) {
+    if max_norm.is_nan() || max_norm <= 0.0 {
         bail!(Error::arg("clip_grad_norm", format!("max_norm must be positive, got {max_norm}")));
     }
     let mut total = 0.0;
@@ -32,7 +32,7 @@ pub fn clip_grad_norm(grads: &mut Gradients, params: &[Tensor], max_norm: f64) -
 
 /// Clamps every gradient element of `params` to `[-clip, clip]`.
 pub fn clip_grad_value(grads: &mut Gradients, params: &[Tensor], clip: f64) -> Result<()> {
-    if !(clip >= 0.0) {
+    if clip.is_nan() || clip < 0.0 {
         bail!(Error::arg("clip_grad_value", format!("clip must be non-negative, got {clip}")));
     }
     for p in params {

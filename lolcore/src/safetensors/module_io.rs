@@ -21,6 +21,9 @@ pub enum Remap {
     Replace(String, String),
 }
 
+/// A rewrite of a checkpoint name; `None` drops the tensor.
+pub type RemapFn = Box<dyn Fn(&str) -> Option<String>>;
+
 /// How `load_module` treats names that do not match.
 #[derive(Default)]
 pub struct LoadOptions {
@@ -28,7 +31,7 @@ pub struct LoadOptions {
     pub strict: bool,
     pub remap: Vec<Remap>,
     /// A last rewrite of each checkpoint name; `None` drops the tensor.
-    pub remap_fn: Option<Box<dyn Fn(&str) -> Option<String>>>,
+    pub remap_fn: Option<RemapFn>,
 }
 
 impl LoadOptions {

@@ -6,6 +6,7 @@ use std::fmt;
 const EDGE: usize = 3;
 const SUMMARISE_ABOVE: usize = 1000;
 
+#[allow(clippy::too_many_arguments)]
 fn fmt_rec(
     f: &mut fmt::Formatter<'_>,
     v: &[f64],

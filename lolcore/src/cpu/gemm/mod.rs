@@ -390,6 +390,51 @@ pub fn dgemm(m: usize, n: usize, k: usize, a: MatRef<f64>, b: MatRef<f64>, c: &m
     }
 }
 
+/// Float types with a GEMM (for generic conv code).
+pub trait GemmElem: crate::dtype::FloatElem + super::storage::CpuElem {
+    #[allow(clippy::too_many_arguments)]
+    fn gemm(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: MatRef<Self>,
+        b: MatRef<Self>,
+        c: &mut [Self],
+        accumulate: bool,
+        parallel: bool,
+    );
+}
+
+impl GemmElem for f32 {
+    fn gemm(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: MatRef<f32>,
+        b: MatRef<f32>,
+        c: &mut [f32],
+        accumulate: bool,
+        parallel: bool,
+    ) {
+        sgemm(m, n, k, a, b, c, accumulate, parallel)
+    }
+}
+
+impl GemmElem for f64 {
+    fn gemm(
+        m: usize,
+        n: usize,
+        k: usize,
+        a: MatRef<f64>,
+        b: MatRef<f64>,
+        c: &mut [f64],
+        accumulate: bool,
+        _parallel: bool,
+    ) {
+        dgemm(m, n, k, a, b, c, accumulate)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,50 +501,5 @@ mod tests {
                 }
             }
         }
-    }
-}
-
-/// Float types with a GEMM (for generic conv code).
-pub trait GemmElem: crate::dtype::FloatElem + super::storage::CpuElem {
-    #[allow(clippy::too_many_arguments)]
-    fn gemm(
-        m: usize,
-        n: usize,
-        k: usize,
-        a: MatRef<Self>,
-        b: MatRef<Self>,
-        c: &mut [Self],
-        accumulate: bool,
-        parallel: bool,
-    );
-}
-
-impl GemmElem for f32 {
-    fn gemm(
-        m: usize,
-        n: usize,
-        k: usize,
-        a: MatRef<f32>,
-        b: MatRef<f32>,
-        c: &mut [f32],
-        accumulate: bool,
-        parallel: bool,
-    ) {
-        sgemm(m, n, k, a, b, c, accumulate, parallel)
-    }
-}
-
-impl GemmElem for f64 {
-    fn gemm(
-        m: usize,
-        n: usize,
-        k: usize,
-        a: MatRef<f64>,
-        b: MatRef<f64>,
-        c: &mut [f64],
-        accumulate: bool,
-        _parallel: bool,
-    ) {
-        dgemm(m, n, k, a, b, c, accumulate)
     }
 }
