@@ -68,6 +68,19 @@ def idx(name):
     return torch.frombuffer(bytearray(raw[4 + 4 * rank :]), dtype=torch.uint8).reshape(dims)
 
 
+def mnist_model(kind):
+    """The MLP 784-256-128-10 or the S15 CNN, and its batch size."""
+    from torch import nn
+
+    if kind == "mlp":
+        return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10)), 128
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(32 * 7 * 7, 10),
+    ), 64
+
+
 def fit_epoch_seconds(kind, epochs=4):
     """The PyTorch twin of Model::fit: shuffled mini-batches, Adam 1e-3, cross-entropy."""
     from torch import nn
@@ -75,18 +88,8 @@ def fit_epoch_seconds(kind, epochs=4):
     torch.manual_seed(0)
     x = idx("train-images-idx3-ubyte").float() / 255.0
     y = idx("train-labels-idx1-ubyte").long()
-    if kind == "mlp":
-        x = x.reshape(-1, 784)
-        model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
-        batch = 128
-    else:
-        x = x.reshape(-1, 1, 28, 28)
-        model = nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(32 * 7 * 7, 10),
-        )
-        batch = 64
+    x = x.reshape(-1, 784) if kind == "mlp" else x.reshape(-1, 1, 28, 28)
+    model, batch = mnist_model(kind)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     n = x.shape[0]
@@ -199,11 +202,7 @@ def gpu_cnn():
     from torch import nn
 
     torch.manual_seed(0)
-    model = nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(32 * 7 * 7, 10),
-    ).cuda()
+    model = mnist_model("cnn")[0].cuda()
     x = torch.randn(64, 1, 28, 28, device="cuda")
     y = torch.arange(64, device="cuda") % 10
     opt = torch.optim.SGD(model.parameters(), lr=1e-3)
@@ -224,18 +223,8 @@ def gpu_fit(kind, epochs=4):
     torch.manual_seed(0)
     x = idx("train-images-idx3-ubyte").float().div(255).cuda()
     y = idx("train-labels-idx1-ubyte").long().cuda()
-    if kind == "mlp":
-        x = x.reshape(-1, 784)
-        model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
-        batch = 128
-    else:
-        x = x.reshape(-1, 1, 28, 28)
-        model = nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(32 * 7 * 7, 10),
-        )
-        batch = 64
+    x = x.reshape(-1, 784) if kind == "mlp" else x.reshape(-1, 1, 28, 28)
+    model, batch = mnist_model(kind)
     model = model.cuda()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     n = x.shape[0]

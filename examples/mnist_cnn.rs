@@ -6,18 +6,11 @@ use keras::prelude::*;
 
 #[path = "common/mnist.rs"]
 mod mnist_common;
+#[path = "common/models.rs"]
+mod models;
 
 pub fn build() -> impl Module + Forward {
-    sequential![
-        Conv2D::new(1, 16, 3).padding(1),
-        Relu,
-        MaxPool2D::new(2),
-        Conv2D::new(16, 32, 3).padding(1),
-        Relu,
-        MaxPool2D::new(2),
-        Flatten,
-        Dense::new(32 * 7 * 7, 10),
-    ]
+    models::mnist_cnn()
 }
 
 /// Trains for `epochs` and returns the history and the test accuracy.

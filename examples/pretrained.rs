@@ -7,21 +7,14 @@ use keras::prelude::*;
 
 #[path = "common/mnist.rs"]
 mod mnist_common;
+#[path = "common/models.rs"]
+mod models;
 
 pub const WEIGHTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/torch/mnist_cnn.safetensors");
 pub const LOGITS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/torch/mnist_cnn_io.safetensors");
 
 pub fn build() -> impl Module + Forward {
-    sequential![
-        Conv2D::new(1, 16, 3).padding(1),
-        Relu,
-        MaxPool2D::new(2),
-        Conv2D::new(16, 32, 3).padding(1),
-        Relu,
-        MaxPool2D::new(2),
-        Flatten,
-        Dense::new(32 * 7 * 7, 10),
-    ]
+    models::mnist_cnn()
 }
 
 /// (max abs difference from PyTorch's logits, test accuracy of the loaded weights)

@@ -57,9 +57,10 @@ impl DType {
     }
 }
 
-impl fmt::Display for DType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl DType {
+    /// The short name (`f32`, `bf16`, `i64`, ...), also the CUDA kernels' suffix.
+    pub fn as_str(self) -> &'static str {
+        match self {
             DType::F32 => "f32",
             DType::F64 => "f64",
             DType::F16 => "f16",
@@ -67,7 +68,13 @@ impl fmt::Display for DType {
             DType::U8 => "u8",
             DType::U32 => "u32",
             DType::I64 => "i64",
-        })
+        }
+    }
+}
+
+impl fmt::Display for DType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

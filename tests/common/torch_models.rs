@@ -57,17 +57,8 @@ pub fn global_pool() -> GlobalPool {
     GlobalPool { conv: Conv2D::new(2, 4, 3).padding(1), fc: Dense::new(4, 2) }
 }
 
-pub fn mnist_cnn() -> impl Module + Forward {
-    sequential![
-        Conv2D::new(1, 16, 3).padding(1),
-        Relu,
-        MaxPool2D::new(2),
-        Conv2D::new(16, 32, 3).padding(1),
-        Relu,
-        MaxPool2D::new(2),
-        Flatten,
-        Dense::new(32 * 7 * 7, 10),
-    ]
-}
+#[path = "../../examples/common/models.rs"]
+mod models;
+pub use models::mnist_cnn;
 
 pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");

@@ -7,6 +7,9 @@ use keras::datasets::mnist;
 use keras::prelude::*;
 use std::time::Instant;
 
+#[path = "../../../examples/common/models.rs"]
+mod models;
+
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/mnist");
 /// Epochs run; the first is warm-up, the median of the rest is reported.
 const EPOCHS: usize = 4;
@@ -57,17 +60,7 @@ pub fn run(name: &str, device: &Device) -> Result<f64> {
         }
         "fit_cnn" | "gpu_fit_cnn" => {
             let (x, y) = data(false)?;
-            let cnn = sequential![
-                Conv2D::new(1, 16, 3).padding(1),
-                Relu,
-                MaxPool2D::new(2),
-                Conv2D::new(16, 32, 3).padding(1),
-                Relu,
-                MaxPool2D::new(2),
-                Flatten,
-                Dense::new(32 * 7 * 7, 10)
-            ];
-            time_fit(cnn, &x, &y, 64, device)
+            time_fit(models::mnist_cnn(), &x, &y, 64, device)
         }
         other => Err(Error::msg(format!("unknown fit workload {other}"))),
     }

@@ -4,59 +4,48 @@ use super::stateless_module;
 use lolcore::nn::{functional, Forward};
 use lolcore::{Pool2dParams, Result, Tensor};
 
-/// Max over `k × k` windows (stride `k` unless set).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct MaxPool2D {
-    pub params: Pool2dParams,
+macro_rules! pool_layer {
+    ($(#[$m:meta])* $name:ident, $f:path) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        pub struct $name {
+            pub params: Pool2dParams,
+        }
+
+        impl $name {
+            /// A `kernel × kernel` window with stride `kernel` and no padding.
+            pub fn new(kernel: usize) -> Self {
+                $name { params: Pool2dParams::new(kernel) }
+            }
+            pub fn stride(mut self, s: usize) -> Self {
+                self.params.stride = (s, s);
+                self
+            }
+            pub fn padding(mut self, p: usize) -> Self {
+                self.params.padding = (p, p);
+                self
+            }
+        }
+
+        impl Forward for $name {
+            fn forward(&self, x: &Tensor) -> Result<Tensor> {
+                $f(x, self.params)
+            }
+        }
+        stateless_module!($name);
+    };
 }
 
-impl MaxPool2D {
-    pub fn new(kernel: usize) -> Self {
-        MaxPool2D { params: Pool2dParams::new(kernel) }
-    }
-    pub fn stride(mut self, s: usize) -> Self {
-        self.params.stride = (s, s);
-        self
-    }
-    pub fn padding(mut self, p: usize) -> Self {
-        self.params.padding = (p, p);
-        self
-    }
-}
-
-impl Forward for MaxPool2D {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        functional::max_pool2d(x, self.params)
-    }
-}
-stateless_module!(MaxPool2D);
-
-/// Mean over `k × k` windows (stride `k` unless set).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct AvgPool2D {
-    pub params: Pool2dParams,
-}
-
-impl AvgPool2D {
-    pub fn new(kernel: usize) -> Self {
-        AvgPool2D { params: Pool2dParams::new(kernel) }
-    }
-    pub fn stride(mut self, s: usize) -> Self {
-        self.params.stride = (s, s);
-        self
-    }
-    pub fn padding(mut self, p: usize) -> Self {
-        self.params.padding = (p, p);
-        self
-    }
-}
-
-impl Forward for AvgPool2D {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        functional::avg_pool2d(x, self.params)
-    }
-}
-stateless_module!(AvgPool2D);
+pool_layer!(
+    /// Max over `k × k` windows (stride `k` unless set).
+    MaxPool2D,
+    functional::max_pool2d
+);
+pool_layer!(
+    /// Mean over `k × k` windows (stride `k` unless set; padding counts in the divisor).
+    AvgPool2D,
+    functional::avg_pool2d
+);
 
 /// Mean over the whole image: `[n, c, h, w] → [n, c]`.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]

@@ -24,6 +24,14 @@ fn chunk_images<T>(g: &ConvGeom) -> usize {
     (CHUNK_BYTES / per_image.max(1)).clamp(1, g.n.max(1))
 }
 
+/// Images per chunk, and buffers for a chunk's columns `[c·kh·kw, per·hw]` and wide
+/// output `[o, per·hw]`.
+fn chunk_buffers<T: GemmElem>(g: &ConvGeom) -> (usize, Vec<T>, Vec<T>) {
+    let per = chunk_images::<T>(g);
+    let hw = g.ho * g.wo;
+    (per, pool::take::<T>(g.c * g.kh * g.kw * per * hw), pool::take::<T>(g.o * per * hw))
+}
+
 /// Unfolds images `b0..b0+nb` (all channels) side by side: `cols[c·kh·kw, nb·ho·wo]`,
 /// one row per task.
 fn unfold_chunk<T: GemmElem>(x: &[T], g: &ConvGeom, b0: usize, nb: usize, cols: &mut [T]) {
@@ -38,9 +46,7 @@ fn forward<T: GemmElem>(x: &[T], w: &[T], bias: Option<&[T]>, g: &ConvGeom) -> V
     let k = cg * g.kh * g.kw;
     let hw = g.ho * g.wo;
     let mut out = pool::take::<T>(g.n * g.o * hw);
-    let per = chunk_images::<T>(g);
-    let mut cols = pool::take::<T>(g.c * g.kh * g.kw * per * hw);
-    let mut wide = pool::take::<T>(g.o * per * hw);
+    let (per, mut cols, mut wide) = chunk_buffers::<T>(g);
     for b0 in (0..g.n).step_by(per) {
         let nb = per.min(g.n - b0);
         let ld = nb * hw;
@@ -87,9 +93,7 @@ fn backward_input<T: GemmElem>(gy: &[T], w: &[T], g: &ConvGeom) -> Vec<T> {
     let hw = g.ho * g.wo;
     let img = g.c * g.h * g.w;
     let mut dx = pool::filled::<T>(g.n * img, T::zero());
-    let per = chunk_images::<T>(g);
-    let mut cols = pool::take::<T>(g.c * g.kh * g.kw * per * hw);
-    let mut wide = pool::take::<T>(g.o * per * hw);
+    let (per, mut cols, mut wide) = chunk_buffers::<T>(g);
     for b0 in (0..g.n).step_by(per) {
         let nb = per.min(g.n - b0);
         let ld = nb * hw;
@@ -114,9 +118,7 @@ fn backward_weight<T: GemmElem>(x: &[T], gy: &[T], g: &ConvGeom) -> Vec<T> {
     let k = cg * g.kh * g.kw;
     let hw = g.ho * g.wo;
     let mut dw = pool::filled::<T>(g.o * k, T::zero());
-    let per = chunk_images::<T>(g);
-    let mut cols = pool::take::<T>(g.c * g.kh * g.kw * per * hw);
-    let mut wide = pool::take::<T>(g.o * per * hw);
+    let (per, mut cols, mut wide) = chunk_buffers::<T>(g);
     for b0 in (0..g.n).step_by(per) {
         let nb = per.min(g.n - b0);
         let ld = nb * hw;

@@ -78,16 +78,9 @@ impl CudaStorage {
         let f = self.function("elementwise", &format!("unary_{}", suffix(self.dtype)))?;
         let (n64, x, y) = (n as u64, self.ptr(), out.ptr());
         let mut b = self.dev.stream.launch_builder(&f);
-        b.arg(&code)
-            .arg(&p0)
-            .arg(&p1)
-            .arg(&n64)
-            .arg(&s.rank)
-            .arg(&s.shape)
-            .arg(&s.strides[0])
-            .arg(&s.offsets[0])
-            .arg(&x)
-            .arg(&y);
+        b.arg(&code).arg(&p0).arg(&p1).arg(&n64);
+        s.push(&mut b);
+        b.arg(&x).arg(&y);
         launch(b, grid_1d(n), op.name())?;
         Ok(out)
     }
@@ -96,42 +89,36 @@ impl CudaStorage {
         if op == BinaryOp::Pow && !self.dtype.is_float() {
             bail!(Error::unsupported_dtype(op.name(), self.dtype, self.device()));
         }
-        let n = la.numel();
-        let out = self.alloc_like(self.dtype, n)?;
-        let s = strided(op.name(), la.shape(), [la, lb])?;
-        let f = self.function("elementwise", &format!("binary_{}", suffix(self.dtype)))?;
-        let (code, n64, a, bp, y) = (binary_code(op), n as u64, self.ptr(), rhs.ptr(), out.ptr());
-        let mut b = self.dev.stream.launch_builder(&f);
-        b.arg(&code)
-            .arg(&n64)
-            .arg(&s.rank)
-            .arg(&s.shape)
-            .arg(&s.strides[0])
-            .arg(&s.offsets[0])
-            .arg(&s.strides[1])
-            .arg(&s.offsets[1]);
-        b.arg(&a).arg(&bp).arg(&y);
-        launch(b, grid_1d(n), op.name())?;
-        Ok(out)
+        self.zip("binary", binary_code(op), self.dtype, op.name(), la, rhs, lb)
     }
 
     pub fn compare(&self, op: CmpOp, la: &Layout, rhs: &Self, lb: &Layout) -> Result<Self> {
+        self.zip("cmp", cmp_code(op), DType::U8, op.name(), la, rhs, lb)
+    }
+
+    /// `kernel_<dtype>(code, n, strided a, strided b, a, b, out)` into a new `out_dtype` buffer.
+    #[allow(clippy::too_many_arguments)]
+    fn zip(
+        &self,
+        kernel: &str,
+        code: i32,
+        out_dtype: DType,
+        name: &'static str,
+        la: &Layout,
+        rhs: &Self,
+        lb: &Layout,
+    ) -> Result<Self> {
+        same_gpu(name, self, rhs)?;
         let n = la.numel();
-        let out = self.alloc_like(DType::U8, n)?;
-        let s = strided(op.name(), la.shape(), [la, lb])?;
-        let f = self.function("elementwise", &format!("cmp_{}", suffix(self.dtype)))?;
-        let (code, n64, a, bp, y) = (cmp_code(op), n as u64, self.ptr(), rhs.ptr(), out.ptr());
+        let out = self.alloc_like(out_dtype, n)?;
+        let s = strided(name, la.shape(), [la, lb])?;
+        let f = self.function("elementwise", &format!("{kernel}_{}", suffix(self.dtype)))?;
+        let (n64, a, bp, y) = (n as u64, self.ptr(), rhs.ptr(), out.ptr());
         let mut b = self.dev.stream.launch_builder(&f);
-        b.arg(&code)
-            .arg(&n64)
-            .arg(&s.rank)
-            .arg(&s.shape)
-            .arg(&s.strides[0])
-            .arg(&s.offsets[0])
-            .arg(&s.strides[1])
-            .arg(&s.offsets[1]);
+        b.arg(&code).arg(&n64);
+        s.push(&mut b);
         b.arg(&a).arg(&bp).arg(&y);
-        launch(b, grid_1d(n), op.name())?;
+        launch(b, grid_1d(n), name)?;
         Ok(out)
     }
 
@@ -145,13 +132,8 @@ impl CudaStorage {
         let f = self.function("elementwise", &format!("where_{}", bits_suffix(a.dtype)))?;
         let (n64, c, x, z, y) = (n as u64, self.ptr(), a.ptr(), bs.ptr(), out.ptr());
         let mut b = self.dev.stream.launch_builder(&f);
-        b.arg(&n64).arg(&s.rank).arg(&s.shape);
-        b.arg(&s.strides[0])
-            .arg(&s.offsets[0])
-            .arg(&s.strides[1])
-            .arg(&s.offsets[1])
-            .arg(&s.strides[2])
-            .arg(&s.offsets[2]);
+        b.arg(&n64);
+        s.push(&mut b);
         b.arg(&c).arg(&x).arg(&z).arg(&y);
         launch(b, grid_1d(n), "where_cond")?;
         Ok(out)
@@ -165,7 +147,9 @@ impl CudaStorage {
         let f = self.function("elementwise", &format!("cast_{}_{}", suffix(self.dtype), suffix(dtype)))?;
         let (n64, x, y) = (n as u64, self.ptr(), out.ptr());
         let mut b = self.dev.stream.launch_builder(&f);
-        b.arg(&n64).arg(&s.rank).arg(&s.shape).arg(&s.strides[0]).arg(&s.offsets[0]).arg(&x).arg(&y);
+        b.arg(&n64);
+        s.push(&mut b);
+        b.arg(&x).arg(&y);
         launch(b, grid_1d(n), "to_dtype")?;
         Ok(out)
     }
@@ -192,15 +176,9 @@ impl CudaStorage {
         let f = self.function("elementwise", &format!("copy_{}", bits_suffix(self.dtype)))?;
         let (n64, x, y) = (n as u64, src.ptr(), self.ptr());
         let mut b = self.dev.stream.launch_builder(&f);
-        b.arg(&n64)
-            .arg(&s.rank)
-            .arg(&s.shape)
-            .arg(&s.strides[0])
-            .arg(&s.offsets[0])
-            .arg(&s.strides[1])
-            .arg(&s.offsets[1])
-            .arg(&x)
-            .arg(&y);
+        b.arg(&n64);
+        s.push(&mut b);
+        b.arg(&x).arg(&y);
         launch(b, grid_1d(n), "copy")
     }
 
@@ -218,13 +196,8 @@ impl CudaStorage {
         let f = self.function("elementwise", &format!("axpy_{}", suffix(self.dtype)))?;
         let (n64, y, x) = (n as u64, self.ptr(), src.ptr());
         let mut b = self.dev.stream.launch_builder(&f);
-        b.arg(&n64)
-            .arg(&s.rank)
-            .arg(&s.shape)
-            .arg(&s.strides[0])
-            .arg(&s.offsets[0])
-            .arg(&s.strides[1])
-            .arg(&s.offsets[1]);
+        b.arg(&n64);
+        s.push(&mut b);
         b.arg(&alpha).arg(&y).arg(&x);
         launch(b, grid_1d(n), "add_scaled_")
     }

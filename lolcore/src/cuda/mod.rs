@@ -77,15 +77,7 @@ pub fn memory_in_use(device: &Device) -> Result<u64> {
 
 /// Kernel-name suffix of a dtype.
 pub(crate) fn suffix(dt: DType) -> &'static str {
-    match dt {
-        DType::F32 => "f32",
-        DType::F64 => "f64",
-        DType::F16 => "f16",
-        DType::BF16 => "bf16",
-        DType::U8 => "u8",
-        DType::U32 => "u32",
-        DType::I64 => "i64",
-    }
+    dt.as_str()
 }
 
 /// Kernel-name suffix by element size (for kernels that only move bits).
@@ -112,6 +104,16 @@ pub(crate) struct Strided<const N: usize> {
     pub shape: Dims,
     pub strides: [Dims; N],
     pub offsets: [u64; N],
+}
+
+impl<const N: usize> Strided<N> {
+    /// Pushes `rank, shape, strides₀, offset₀, …, strides_N, offset_N` (the common order).
+    pub(crate) fn push<'a>(&'a self, b: &mut lol_kernels::cudarc::driver::LaunchArgs<'a>) {
+        b.arg(&self.rank).arg(&self.shape);
+        for k in 0..N {
+            b.arg(&self.strides[k]).arg(&self.offsets[k]);
+        }
+    }
 }
 
 /// Merges the dims of `layouts` (all over `shape`) for a kernel; more than 8 dims that

@@ -156,18 +156,27 @@ impl<M: Module> Module for Option<M> {
     }
 }
 
+/// Children of a list, named `0`, `1`, ... (PyTorch's `ModuleList`).
+fn visit_list<M: Module>(items: &[M], prefix: &str, f: &mut Visit<'_>) {
+    for (i, m) in items.iter().enumerate() {
+        m.visit(&join_name(prefix, &i.to_string()), f)
+    }
+}
+
+fn visit_list_mut<M: Module>(items: &mut [M], prefix: &str, f: &mut VisitMut<'_>) -> Result<()> {
+    for (i, m) in items.iter_mut().enumerate() {
+        m.visit_mut(&join_name(prefix, &i.to_string()), f)?
+    }
+    Ok(())
+}
+
 /// A list of modules, children named `0`, `1`, ... (PyTorch's `ModuleList`).
 impl<M: Module> Module for Vec<M> {
     fn visit(&self, prefix: &str, f: &mut Visit<'_>) {
-        for (i, m) in self.iter().enumerate() {
-            m.visit(&join_name(prefix, &i.to_string()), f)
-        }
+        visit_list(self, prefix, f)
     }
     fn visit_mut(&mut self, prefix: &str, f: &mut VisitMut<'_>) -> Result<()> {
-        for (i, m) in self.iter_mut().enumerate() {
-            m.visit_mut(&join_name(prefix, &i.to_string()), f)?
-        }
-        Ok(())
+        visit_list_mut(self, prefix, f)
     }
     fn set_training(&mut self, training: bool) {
         self.iter_mut().for_each(|m| m.set_training(training))
@@ -176,15 +185,10 @@ impl<M: Module> Module for Vec<M> {
 
 impl<M: Module, const N: usize> Module for [M; N] {
     fn visit(&self, prefix: &str, f: &mut Visit<'_>) {
-        for (i, m) in self.iter().enumerate() {
-            m.visit(&join_name(prefix, &i.to_string()), f)
-        }
+        visit_list(self, prefix, f)
     }
     fn visit_mut(&mut self, prefix: &str, f: &mut VisitMut<'_>) -> Result<()> {
-        for (i, m) in self.iter_mut().enumerate() {
-            m.visit_mut(&join_name(prefix, &i.to_string()), f)?
-        }
-        Ok(())
+        visit_list_mut(self, prefix, f)
     }
     fn set_training(&mut self, training: bool) {
         self.iter_mut().for_each(|m| m.set_training(training))

@@ -8,6 +8,18 @@ use crate::tensor::Tensor;
 /// One parameter's update: the parameter, its gradient, the rule and its state buffers.
 pub(crate) type Item<'a> = (&'a Tensor, &'a Tensor, UpdateRule, Vec<Tensor>);
 
+/// The checks every update makes: a gradient of the parameter's shape, device, dtype.
+fn check(p: &Tensor, g: &Tensor) -> Result<()> {
+    if p.shape() != g.shape() {
+        bail!(Error::shape(
+            "optimizer",
+            format!("gradient shape {:?} differs from parameter shape {:?}", g.shape(), p.shape())
+        ));
+    }
+    p.same_device("optimizer", g)?;
+    p.same_dtype("optimizer", g)
+}
+
 /// Applies every item's rule in place. On CUDA, all parameters of a group go through one
 /// multi-tensor launch; on the CPU each tensor is one parallel pass.
 pub(crate) fn apply_all(items: &[Item<'_>]) -> Result<()> {
@@ -16,14 +28,7 @@ pub(crate) fn apply_all(items: &[Item<'_>]) -> Result<()> {
         return apply_cuda(items);
     }
     for (p, g, rule, states) in items {
-        if p.shape() != g.shape() {
-            bail!(Error::shape(
-                "optimizer",
-                format!("gradient shape {:?} differs from parameter shape {:?}", g.shape(), p.shape())
-            ));
-        }
-        p.same_device("optimizer", g)?;
-        p.same_dtype("optimizer", g)?;
+        check(p, g)?;
         if !p.is_contiguous() {
             // Update a dense copy, then write it back through the view.
             let dense = p.contiguous_raw()?;
@@ -46,17 +51,10 @@ fn apply_cuda(items: &[Item<'_>]) -> Result<()> {
     let device = items[0].0.device();
     let mut ready = Vec::with_capacity(items.len());
     for (p, g, rule, states) in items {
-        if p.shape() != g.shape() {
-            bail!(Error::shape(
-                "optimizer",
-                format!("gradient shape {:?} differs from parameter shape {:?}", g.shape(), p.shape())
-            ));
-        }
-        p.same_device("optimizer", g)?;
+        check(p, g)?;
         if p.device() != device {
             bail!(Error::DeviceMismatch { op: "optimizer", lhs: device, rhs: p.device() });
         }
-        p.same_dtype("optimizer", g)?;
         if !p.is_contiguous() {
             bail!(Error::arg(
                 "optimizer",
