@@ -50,32 +50,18 @@ pub trait Module {
 
     /// Every trainable parameter with its dotted name.
     fn named_parameters(&self) -> Vec<(String, Tensor)> {
-        let mut out = Vec::new();
-        self.visit("", &mut |n, t, k| {
-            if k == TensorKind::Parameter {
-                out.push((n.to_string(), t.clone()))
-            }
-        });
-        out
+        named_of(self, Some(TensorKind::Parameter))
     }
     fn parameters(&self) -> Vec<Tensor> {
         self.named_parameters().into_iter().map(|(_, t)| t).collect()
     }
     /// Every buffer (running statistics ...) with its dotted name.
     fn named_buffers(&self) -> Vec<(String, Tensor)> {
-        let mut out = Vec::new();
-        self.visit("", &mut |n, t, k| {
-            if k == TensorKind::Buffer {
-                out.push((n.to_string(), t.clone()))
-            }
-        });
-        out
+        named_of(self, Some(TensorKind::Buffer))
     }
     /// Parameters and buffers, in declaration order (what `save` writes).
     fn state_dict(&self) -> Vec<(String, Tensor)> {
-        let mut out = Vec::new();
-        self.visit("", &mut |n, t, _| out.push((n.to_string(), t.clone())));
-        out
+        named_of(self, None)
     }
     /// Number of trainable scalars.
     fn num_parameters(&self) -> usize {
@@ -114,6 +100,17 @@ pub trait Module {
     fn eval(&mut self) {
         self.set_training(false)
     }
+}
+
+/// The named tensors of `m` of one kind (or all of them).
+fn named_of<M: Module + ?Sized>(m: &M, kind: Option<TensorKind>) -> Vec<(String, Tensor)> {
+    let mut out = Vec::new();
+    m.visit("", &mut |n, t, k| {
+        if kind.is_none_or(|want| want == k) {
+            out.push((n.to_string(), t.clone()))
+        }
+    });
+    out
 }
 
 /// Something that maps a batch to a batch.
