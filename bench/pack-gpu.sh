@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packs everything a GPU run needs into .gpu/ (git-ignored): the release test binaries
-# and examples (through ../shared/tools/gpu-pack) and the benchmark binary. Then, on the
-# GPU machine, from the repository root:
+# and examples (through ../shared/tools/gpu-pack) and the benchmark binary, xz-compressed
+# (≈140 MB of binaries travel as ≈15 MB; the device carries at most 64 MiB). Then, on the
+# GPU machine, from the repository root (each script unpacks the binaries first):
 #   bash .gpu/run.sh      # every test binary (the CUDA parity suite included)
 #   bash .gpu/bench.sh    # the GPU benchmarks against PyTorch
 set -euo pipefail
@@ -23,4 +24,15 @@ if [ "$built" != "$here" ]; then mkdir -p "$(dirname "$built")" && ln -sfn "$her
 .gpu/bin/lol-bench "${@:-gpu}"
 RUN
 chmod +x .gpu/bench.sh
+# The binaries share most of their code, so one xz stream shrinks them ~9×. Python's
+# lzma unpacks them on the device, which may lack the xz tool.
+tar -cf - -C .gpu bin | xz -T0 -6 >.gpu/bin.tar.xz
+rm -rf .gpu/bin
+cat >.gpu/unpack.sh <<'RUN'
+#!/usr/bin/env bash
+[ -d .gpu/bin ] || python3 -c 'import tarfile; tarfile.open(".gpu/bin.tar.xz").extractall(".gpu")'
+RUN
+for s in run.sh bench.sh; do
+  sed -i 's|^set -u$|set -u\nbash .gpu/unpack.sh \|\| exit 1|' .gpu/$s
+done
 du -sh .gpu | awk '{print "packed size: " $1}'

@@ -201,6 +201,8 @@ def gpu_mlp(sizes, batch, tf32):
 def gpu_cnn():
     from torch import nn
 
+    # PyTorch lets cuDNN use TF32 by default; ours is exact f32 unless asked, so compare alike.
+    torch.backends.cudnn.allow_tf32 = False
     torch.manual_seed(0)
     model = mnist_model("cnn")[0].cuda()
     x = torch.randn(64, 1, 28, 28, device="cuda")
@@ -219,6 +221,8 @@ def gpu_cnn():
 def gpu_fit(kind, epochs=4):
     """fit_epoch_seconds on the GPU: the data moved there once, as lol's fit does."""
     from torch import nn
+
+    torch.backends.cudnn.allow_tf32 = False  # exact f32 convolutions, as ours
 
     torch.manual_seed(0)
     x = idx("train-images-idx3-ubyte").float().div(255).cuda()
@@ -252,6 +256,7 @@ WORKLOADS = {
     "gpu_mlp_4096_step": lambda: gpu_mlp([4096, 4096, 4096, 4096], 4096, False),
     "gpu_mlp_4096_tf32_step": lambda: gpu_mlp([4096, 4096, 4096, 4096], 4096, True),
     "gpu_cnn_step": gpu_cnn,
+    "gpu_cnn_step_cudnn": gpu_cnn,
     "gpu_fit_mlp_epoch": lambda: gpu_fit("mlp"),
     "gpu_fit_cnn_epoch": lambda: gpu_fit("cnn"),
     "load_100mb": load_checkpoint,

@@ -2,6 +2,7 @@
 //! the cuBLAS handle, and the error flag kernels raise for out-of-range indices.
 
 use crate::compile::{compile_cubin, fnv1a, nvrtc_version};
+use crate::cudnn::Dnn;
 use crate::sources;
 use crate::Result;
 use cudarc::cublas::CudaBlas;
@@ -10,7 +11,7 @@ use cudarc::nvrtc::Ptx;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 fn err<E: std::fmt::Debug>(what: &str) -> impl FnOnce(E) -> String + '_ {
     move |e| format!("{what}: {e:?}")
@@ -31,6 +32,9 @@ pub fn libraries_present() -> Result<()> {
 }
 
 pub struct GpuDevice {
+    /// cuDNN, opened on first use (first, so it is dropped before the stream).
+    dnn: OnceLock<std::result::Result<Mutex<Dnn>, String>>,
+    cudnn_on: AtomicBool,
     pub ordinal: usize,
     pub ctx: Arc<CudaContext>,
     pub stream: Arc<CudaStream>,
@@ -63,6 +67,8 @@ impl GpuDevice {
         let blas = CudaBlas::new(stream.clone()).map_err(err("creating the cuBLAS handle"))?;
         let err_flag = stream.alloc_zeros::<i32>(1).map_err(err("allocating the error flag"))?;
         Ok(GpuDevice {
+            dnn: OnceLock::new(),
+            cudnn_on: AtomicBool::new(crate::cudnn::enabled_by_env()),
             ordinal,
             ctx,
             stream,
@@ -190,6 +196,28 @@ impl GpuDevice {
     }
     pub fn tf32(&self) -> bool {
         self.tf32.load(Ordering::Relaxed)
+    }
+
+    /// Routes convolutions through cuDNN (`on`) or im2col + cuBLAS. Turning it on fails,
+    /// and changes nothing, when cuDNN cannot be opened here.
+    pub fn set_cudnn(&self, on: bool) -> Result<()> {
+        if on {
+            self.with_dnn(|_| Ok(()))?;
+        }
+        self.cudnn_on.store(on, Ordering::Relaxed);
+        Ok(())
+    }
+    /// Whether convolutions go through cuDNN (see `set_cudnn`; `LOL_CUDNN=1` sets the default).
+    pub fn cudnn_enabled(&self) -> bool {
+        self.cudnn_on.load(Ordering::Relaxed)
+    }
+
+    /// Runs `f` with this device's cuDNN handle, opening it on first use.
+    pub fn with_dnn<T>(&self, f: impl FnOnce(&mut Dnn) -> Result<T>) -> Result<T> {
+        let dnn = self.dnn.get_or_init(|| Dnn::new(self).map(Mutex::new));
+        let m = dnn.as_ref().map_err(|e| e.clone())?;
+        let mut guard = m.lock().map_err(|_| "cuDNN handle poisoned")?;
+        f(&mut guard)
     }
 }
 

@@ -9,6 +9,7 @@
 
 pub mod blas;
 pub mod compile;
+pub mod cudnn;
 pub mod device;
 pub mod launch;
 pub mod sources;

@@ -16,6 +16,13 @@ fn gpu() -> Option<Device> {
     }
 }
 
+/// Held by tests that switch device-wide settings (TF32, cuDNN) and by those whose
+/// tolerance those settings would change, so a parallel `cargo test` stays exact.
+fn device_settings() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn rnd(shape: &[usize]) -> Tensor {
     Tensor::randn(shape, &Device::Cpu).unwrap()
 }
@@ -134,6 +141,7 @@ fn elementwise_and_broadcasting() {
 #[test]
 fn reductions_softmax_and_matmul() {
     let Some(d) = gpu() else { return };
+    let _settings = device_settings();
     manual_seed(2);
     let x = rnd(&[6, 70, 33]);
     parity(&d, "sum dim", &[x.clone()], TOL, |t| t[0].sum(1));
@@ -165,6 +173,7 @@ fn reductions_softmax_and_matmul() {
 #[test]
 fn tf32_matmul_within_3e3() {
     let Some(d) = gpu() else { return };
+    let _settings = device_settings();
     manual_seed(3);
     lolcore::cuda::set_tf32(&d, true).unwrap();
     let (a, b) = (rnd(&[256, 512]), rnd(&[512, 128]));
@@ -204,27 +213,71 @@ fn views_joins_and_indexing() {
     parity(&d, "one_hot", &[Tensor::from_vec(vec![1u8, 0, 3], &[3], &Device::Cpu).unwrap()], 0.0, |t| t[0].one_hot(4));
 }
 
-#[test]
-fn convolution_and_pooling() {
-    let Some(d) = gpu() else { return };
-    manual_seed(5);
+/// Every convolution case (forward and both gradients) at tolerance `tol`.
+fn conv_cases(d: &Device, label: &str, tol: f64) {
     let x = rnd(&[3, 4, 11, 9]);
     let w = rnd(&[6, 4, 3, 3]);
     let p = |s: usize, pad: usize, dil: usize, g: usize| {
         Conv2dParams::default().stride(s).padding(pad).dilation(dil).groups(g)
     };
-    parity(&d, "conv2d", &[x.clone(), w.clone()], TOL, |t| t[0].conv2d(&t[1], Conv2dParams::default()));
-    parity(&d, "conv2d stride pad bias", &[x.clone(), w.clone(), rnd(&[6])], TOL, |t| {
+    let name = |case: &str| format!("{label}{case}");
+    parity(d, &name("conv2d"), &[x.clone(), w.clone()], tol, |t| t[0].conv2d(&t[1], Conv2dParams::default()));
+    parity(d, &name("conv2d stride pad bias"), &[x.clone(), w.clone(), rnd(&[6])], tol, |t| {
         t[0].conv2d_bias(&t[1], Some(&t[2]), p(2, 1, 1, 1))
     });
-    parity(&d, "conv2d dilation", &[x.clone(), w.clone()], TOL, |t| t[0].conv2d(&t[1], p(1, 2, 2, 1)));
-    parity(&d, "conv2d groups", &[x.clone(), rnd(&[6, 2, 3, 3])], TOL, |t| t[0].conv2d(&t[1], p(1, 1, 1, 2)));
-    parity(&d, "conv2d 1x1 strided input", &[rnd(&[3, 9, 11, 4]), rnd(&[5, 4, 1, 1])], TOL, |t| {
+    parity(d, &name("conv2d dilation"), &[x.clone(), w.clone()], tol, |t| t[0].conv2d(&t[1], p(1, 2, 2, 1)));
+    parity(d, &name("conv2d groups"), &[x.clone(), rnd(&[6, 2, 3, 3])], tol, |t| t[0].conv2d(&t[1], p(1, 1, 1, 2)));
+    parity(d, &name("conv2d 1x1 strided input"), &[rnd(&[3, 9, 11, 4]), rnd(&[5, 4, 1, 1])], tol, |t| {
         t[0].permute(&[0, 3, 1, 2])?.conv2d(&t[1], Conv2dParams::default())
     });
+    parity(d, &name("conv2d mnist 5x5"), &[rnd(&[8, 1, 28, 28]), rnd(&[20, 1, 5, 5])], tol, |t| {
+        t[0].conv2d(&t[1], Conv2dParams::default())
+    });
+}
+
+#[test]
+fn convolution_and_pooling() {
+    let Some(d) = gpu() else { return };
+    let _settings = device_settings();
+    manual_seed(5);
+    lolcore::cuda::set_cudnn(&d, false).unwrap();
+    conv_cases(&d, "", TOL);
+    let x = rnd(&[3, 4, 11, 9]);
     parity(&d, "max_pool2d", &[x.clone()], TOL, |t| t[0].max_pool2d(Pool2dParams::new(2)));
     parity(&d, "max_pool2d 3/2/1", &[x.clone()], TOL, |t| t[0].max_pool2d(Pool2dParams::new(3).stride(2).padding(1)));
     parity(&d, "avg_pool2d", &[x.clone()], TOL, |t| t[0].avg_pool2d(Pool2dParams::new(3).stride(2).padding(1)));
+}
+
+/// The same convolutions through cuDNN (exact f32, then TF32), when cuDNN opens here.
+#[test]
+fn convolution_through_cudnn() {
+    let Some(d) = gpu() else { return };
+    let _settings = device_settings();
+    if let Err(e) = lolcore::cuda::set_cudnn(&d, true) {
+        println!("cuDNN skipped: {e}");
+        return;
+    }
+    manual_seed(15);
+    conv_cases(&d, "cuDNN ", TOL);
+    lolcore::cuda::set_tf32(&d, true).unwrap();
+    conv_cases(&d, "cuDNN TF32 ", 3e-3);
+    lolcore::cuda::set_tf32(&d, false).unwrap();
+    for dt in [DType::F16, DType::BF16] {
+        let (x, w) = (rnd(&[4, 8, 12, 12]), rnd(&[16, 8, 3, 3]));
+        let want = x.conv2d(&w, Conv2dParams::default().padding(1)).unwrap();
+        let got = x
+            .to_dtype(dt)
+            .unwrap()
+            .to_device(&d)
+            .unwrap()
+            .conv2d(&w.to_dtype(dt).unwrap().to_device(&d).unwrap(), Conv2dParams::default().padding(1))
+            .unwrap()
+            .to_dtype(DType::F32)
+            .unwrap();
+        let e = rel(&got, &want);
+        assert!(e <= 2e-2, "cuDNN {dt:?} conv2d relative error {e:.3e}");
+    }
+    lolcore::cuda::set_cudnn(&d, false).unwrap();
 }
 
 #[test]

@@ -127,7 +127,11 @@ fn errors_name_the_op_and_values() {
         .contains("input [1, 3, 8, 8] has 3 channels, weight [4, 2, 3, 3] expects 2"));
     assert!(msg(a.backward().unwrap_err()).contains("needs a scalar"));
     assert!(msg(a.sum_all().unwrap().backward().unwrap_err()).contains("does not require grad"));
-    assert!(Device::cuda(0).is_err() || Device::cuda(0).is_ok());
+    // Without a GPU this returns an error (it must not panic); with one, a device.
+    if let Err(e) = Device::cuda(0) {
+        assert!(msg(e).contains("cuda:0"));
+    }
+    assert!(msg(lolcore::cuda::set_cudnn(&CPU, true).unwrap_err()).contains("needs a CUDA device, got cpu"));
     assert!(msg(a.dropout(1.5, true).unwrap_err()).contains("probability"));
     assert!(msg(Tensor::zeros(&[2, 3], &CPU).unwrap().det().unwrap_err()).contains("square"));
 }

@@ -86,7 +86,15 @@ fn mlp(dev: &Device, name: &str, sizes: &[usize], batch: usize, tf32: bool) -> R
     Ok(Row { name: name.into(), unit: Unit::Millis, ours: t? * 1e3, torch: None })
 }
 
-fn cnn(dev: &Device) -> Result<Row> {
+/// The S15 CNN step through im2col + cuBLAS, or through cuDNN (`cudnn`).
+fn cnn(dev: &Device, cudnn: bool) -> Result<Row> {
+    cuda::set_cudnn(dev, cudnn)?;
+    let row = cnn_step(dev, if cudnn { "gpu_cnn_step_cudnn" } else { "gpu_cnn_step" });
+    cuda::set_cudnn(dev, false)?;
+    row
+}
+
+fn cnn_step(dev: &Device, name: &str) -> Result<Row> {
     manual_seed(0);
     let p = |shape: &[usize], fan_in: usize| -> Result<Tensor> {
         let b = 1.0 / (fan_in as f64).sqrt();
@@ -106,7 +114,7 @@ fn cnn(dev: &Device) -> Result<Row> {
         let loss = logits.log_softmax(1)?.gather(&y.reshape(&[64, 1])?, 1)?.mean_all()?.neg()?;
         opt.step(&loss.backward()?)
     })?;
-    Ok(Row { name: "gpu_cnn_step".into(), unit: Unit::Millis, ours: t * 1e3, torch: None })
+    Ok(Row { name: name.into(), unit: Unit::Millis, ours: t * 1e3, torch: None })
 }
 
 /// Every GPU row (failures are reported and skipped).
@@ -126,7 +134,8 @@ pub fn rows() -> Vec<Row> {
         ("mlp", Box::new(|| mlp(&dev, "gpu_mlp_784_step", &[784, 256, 128, 10], 128, false))),
         ("wide", Box::new(|| mlp(&dev, "gpu_mlp_4096_step", &[4096, 4096, 4096, 4096], 4096, false))),
         ("wide tf32", Box::new(|| mlp(&dev, "gpu_mlp_4096_tf32_step", &[4096, 4096, 4096, 4096], 4096, true))),
-        ("cnn", Box::new(|| cnn(&dev))),
+        ("cnn", Box::new(|| cnn(&dev, false))),
+        ("cnn cudnn", Box::new(|| cnn(&dev, true))),
         ("fit mlp", Box::new(|| fit(&dev, "gpu_fit_mlp"))),
         ("fit cnn", Box::new(|| fit(&dev, "gpu_fit_cnn"))),
     ];

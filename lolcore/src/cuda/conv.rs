@@ -1,6 +1,8 @@
 //! conv2d and pooling on CUDA: im2col + cuBLAS (one strided-batched GEMM per group and
 //! chunk of images), col2im for the input gradient, and for the weight gradient a single
 //! GEMM over the whole chunk (images unfolded side by side). Pooling runs as kernels.
+//! With cuDNN switched on (`cuda::set_cudnn`) the three convolution products go through
+//! it instead; should cuDNN refuse a shape, that call falls back to im2col.
 
 use super::{launch, suffix, CudaStorage};
 use crate::error::{bail, Error, Result};
@@ -9,6 +11,7 @@ use crate::ops::conv_params::{ConvGeom, PoolGeom};
 use crate::DType;
 use lol_kernels::blas::{gemm_batched, GemmType, Operand, Output};
 use lol_kernels::cudarc::driver::PushKernelArg;
+use lol_kernels::cudnn::{ConvPass, ConvShape};
 use lol_kernels::grid_1d;
 
 /// Unfolded columns per chunk of images stay under this many bytes.
@@ -49,7 +52,42 @@ fn pool_args(g: &PoolGeom) -> [u64; 10] {
     [g.h, g.w, g.ho, g.wo, p.kernel.0, p.kernel.1, p.stride.0, p.stride.1, p.padding.0, p.padding.1].map(|v| v as u64)
 }
 
+fn conv_shape(g: &ConvGeom) -> ConvShape {
+    let p = g.p;
+    ConvShape {
+        n: g.n,
+        c: g.c,
+        h: g.h,
+        w: g.w,
+        o: g.o,
+        kh: g.kh,
+        kw: g.kw,
+        ho: g.ho,
+        wo: g.wo,
+        pad: [p.padding.0, p.padding.1],
+        stride: [p.stride.0, p.stride.1],
+        dilation: [p.dilation.0, p.dilation.1],
+        groups: p.groups,
+    }
+}
+
 impl CudaStorage {
+    /// Runs one convolution product through cuDNN when it is switched on; `false` when it
+    /// is off or refused this shape (said once on stderr), so the caller uses im2col.
+    fn try_cudnn(&self, ty: GemmType, g: &ConvGeom, pass: ConvPass, a: u64, b: u64, out: u64) -> bool {
+        if !self.dev.cudnn_enabled() {
+            return false;
+        }
+        match self.dev.with_dnn(|d| d.conv(&self.dev, ty, &conv_shape(g), pass, a, b, out)) {
+            Ok(()) => true,
+            Err(e) => {
+                static SAID: std::sync::Once = std::sync::Once::new();
+                SAID.call_once(|| eprintln!("lol: cuDNN convolution refused ({e}); using im2col + cuBLAS there"));
+                false
+            }
+        }
+    }
+
     /// This view dense (itself when it already is, from offset 0).
     fn dense(&self, l: &Layout) -> Result<Option<CudaStorage>> {
         if l.is_contiguous() && l.offset() == 0 {
@@ -83,18 +121,33 @@ impl CudaStorage {
         let ty = gemm_type("conv2d", self)?;
         let (xd, wd) = (self.dense(l)?, w.dense(lw)?);
         let (x, w) = (xd.as_ref().unwrap_or(self), wd.as_ref().unwrap_or(w));
+        let out = self.alloc_like(self.dtype, g.n * g.o * g.ho * g.wo)?;
+        if out.len == 0 {
+            return Ok(out);
+        }
+        if !self.try_cudnn(ty, g, ConvPass::Forward, x.ptr(), w.ptr(), out.ptr()) {
+            x.conv2d_im2col(ty, w, g, &out)?;
+        }
+        if let Some(bias) = bias {
+            let f = self.function("elementwise", &format!("channel_bias_{}", suffix(self.dtype)))?;
+            let (n64, c64, hw64, bp, y) = (out.len as u64, g.o as u64, (g.ho * g.wo) as u64, bias.ptr(), out.ptr());
+            let mut b = self.dev.stream.launch_builder(&f);
+            b.arg(&n64).arg(&c64).arg(&hw64).arg(&bp).arg(&y);
+            launch(b, grid_1d(out.len), "conv2d bias")?;
+        }
+        Ok(out)
+    }
+
+    /// `out = conv(self, w)` by im2col and one strided-batched GEMM per group and chunk.
+    fn conv2d_im2col(&self, ty: GemmType, w: &Self, g: &ConvGeom, out: &Self) -> Result<()> {
         let (groups, hw) = (g.p.groups, g.ho * g.wo);
         let (cg, og) = (g.c / groups, g.o / groups);
         let k = cg * g.kh * g.kw;
         let elem = self.dtype.size_in_bytes() as u64;
-        let out = self.alloc_like(self.dtype, g.n * g.o * hw)?;
-        if out.len == 0 {
-            return Ok(out);
-        }
-        let (per, cols) = x.cols_for(g)?;
+        let (per, cols) = self.cols_for(g)?;
         for b0 in (0..g.n).step_by(per) {
             let nb = per.min(g.n - b0);
-            x.im2col(g, b0, nb, false, &cols)?;
+            self.im2col(g, b0, nb, false, &cols)?;
             for gi in 0..groups {
                 // out[b, gi·og.., :] = W_g · cols[b][gi·k.., :] for every image of the chunk.
                 let a =
@@ -109,14 +162,7 @@ impl CudaStorage {
                 gemm_batched(&self.dev, ty, og, hw, k, a, bm, c, nb, false).map_err(Error::Cuda)?;
             }
         }
-        if let Some(bias) = bias {
-            let f = self.function("elementwise", &format!("channel_bias_{}", suffix(self.dtype)))?;
-            let (n64, c64, hw64, bp, y) = (out.len as u64, g.o as u64, hw as u64, bias.ptr(), out.ptr());
-            let mut b = self.dev.stream.launch_builder(&f);
-            b.arg(&n64).arg(&c64).arg(&hw64).arg(&bp).arg(&y);
-            launch(b, grid_1d(out.len), "conv2d bias")?;
-        }
-        Ok(out)
+        Ok(())
     }
 
     /// `self` = the output gradient `[n, o, ho, wo]`.
@@ -124,14 +170,17 @@ impl CudaStorage {
         let ty = gemm_type("conv2d_backward_input", self)?;
         let (gd, wd) = (self.dense(l)?, w.dense(lw)?);
         let (gy, w) = (gd.as_ref().unwrap_or(self), wd.as_ref().unwrap_or(w));
-        let (groups, hw) = (g.p.groups, g.ho * g.wo);
-        let (cg, og) = (g.c / groups, g.o / groups);
-        let k = cg * g.kh * g.kw;
-        let elem = self.dtype.size_in_bytes() as u64;
         let dx = self.alloc_like(self.dtype, g.n * g.c * g.h * g.w)?;
         if dx.len == 0 {
             return Ok(dx);
         }
+        if self.try_cudnn(ty, g, ConvPass::BackwardData, w.ptr(), gy.ptr(), dx.ptr()) {
+            return Ok(dx);
+        }
+        let (groups, hw) = (g.p.groups, g.ho * g.wo);
+        let (cg, og) = (g.c / groups, g.o / groups);
+        let k = cg * g.kh * g.kw;
+        let elem = self.dtype.size_in_bytes() as u64;
         let (per, cols) = gy.cols_for(g)?;
         let f = self.function("conv", &format!("col2im_{}", suffix(self.dtype)))?;
         for b0 in (0..g.n).step_by(per) {
@@ -169,10 +218,18 @@ impl CudaStorage {
         let k = cg * g.kh * g.kw;
         let elem = self.dtype.size_in_bytes() as u64;
         let dw = self.alloc_like(self.dtype, g.o * k)?;
-        dw.fill(0.0)?;
         if g.n == 0 || hw == 0 {
+            dw.fill(0.0)?;
             return Ok(dw);
         }
+        if self.dev.cudnn_enabled() {
+            let gd = gy.dense(lg)?;
+            let gyd = gd.as_ref().unwrap_or(gy);
+            if self.try_cudnn(ty, g, ConvPass::BackwardFilter, x.ptr(), gyd.ptr(), dw.ptr()) {
+                return Ok(dw);
+            }
+        }
+        dw.fill(0.0)?;
         let (per, cols) = x.cols_for(g)?;
         for b0 in (0..g.n).step_by(per) {
             let nb = per.min(g.n - b0);

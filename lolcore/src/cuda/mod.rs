@@ -55,6 +55,25 @@ pub fn set_tf32(device: &Device, on: bool) -> Result<()> {
     }
 }
 
+/// Routes `device`'s convolutions through cuDNN (`true`) or im2col + cuBLAS (`false`,
+/// the default until cuDNN has been measured on our GPUs; `LOL_CUDNN=1` flips it).
+/// Turning it on is an error naming the reason when cuDNN cannot be opened.
+pub fn set_cudnn(device: &Device, on: bool) -> Result<()> {
+    match device {
+        Device::Cuda(i) => gpu(*i)?.set_cudnn(on).map_err(cuda_err),
+        Device::Cpu if on => Err(Error::Cuda("set_cudnn: cuDNN needs a CUDA device, got cpu".into())),
+        Device::Cpu => Ok(()),
+    }
+}
+
+/// Whether `device`'s convolutions go through cuDNN.
+pub fn cudnn_enabled(device: &Device) -> bool {
+    match device {
+        Device::Cuda(i) => gpu(*i).map(|g| g.cudnn_enabled()).unwrap_or(false),
+        Device::Cpu => false,
+    }
+}
+
 /// Waits until all queued work on `device` is done (for timing).
 pub fn synchronize(device: &Device) -> Result<()> {
     match device {
