@@ -85,9 +85,9 @@ fn pooling_and_scatter_on_large_tensors() {
 }
 
 #[test]
-fn chunked_convolution_matches_f64() {
+fn batched_convolution_matches_f64() {
     manual_seed(4);
-    // 40 images of 16×32×32: several chunks of unfolded columns.
+    // 40 images of 16×32×32: spread over the threads an image per task.
     let x = randn(&[40, 16, 32, 32]);
     let w = randn(&[8, 16, 3, 3]).affine(0.1, 0.0).unwrap();
     let b = randn(&[8]);
@@ -110,4 +110,46 @@ fn chunked_convolution_matches_f64() {
     assert!(rel(&f32s.1, &f64s.1) < 1e-5, "input grad");
     assert!(rel(&f32s.2, &f64s.2) < 1e-5, "weight grad");
     assert!(rel(&f32s.3, &f64s.3) < 1e-5, "bias grad");
+}
+
+/// A batch (an image per task across threads) gives what its images give one at a time
+/// (each alone runs with the GEMMs themselves parallel): outputs, input gradients, and the
+/// weight and bias gradients summed over the images.
+#[test]
+fn batched_convolution_matches_single_images() {
+    manual_seed(9);
+    let n = 40;
+    let x = randn(&[n, 4, 9, 11]);
+    let w = randn(&[6, 2, 3, 3]).affine(0.3, 0.0).unwrap();
+    let b = randn(&[6]);
+    let p = Conv2dParams::default().padding(1).stride(2).groups(2);
+    let run = |x: &Tensor| {
+        let (x, w, b) = (x.requires_grad(true), w.requires_grad(true), b.requires_grad(true));
+        let y = x.conv2d_bias(&w, Some(&b), p).unwrap();
+        let g = y.sqr().unwrap().sum_all().unwrap().backward().unwrap();
+        let get = |t: &Tensor| g.get(t).unwrap().to_vec::<f32>().unwrap();
+        (y.to_vec::<f32>().unwrap(), get(&x), get(&w), get(&b))
+    };
+    let batch = run(&x);
+    let (mut ys, mut gxs) = (Vec::new(), Vec::new());
+    let (mut gw, mut gb) = (vec![0f64; w.elem_count()], vec![0f64; 6]);
+    for i in 0..n {
+        let one = run(&x.narrow(0, i, 1).unwrap().contiguous().unwrap());
+        ys.extend(one.0);
+        gxs.extend(one.1);
+        gw.iter_mut().zip(&one.2).for_each(|(a, &v)| *a += v as f64);
+        gb.iter_mut().zip(&one.3).for_each(|(a, &v)| *a += v as f64);
+    }
+    let close = |a: &[f32], b: &[f64], what: &str| {
+        assert_eq!(a.len(), b.len(), "{what}: lengths");
+        let scale = b.iter().fold(1e-6f64, |m, v| m.max(v.abs()));
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!((*x as f64 - y).abs() <= 1e-4 * scale, "{what}[{i}]: {x} vs {y}");
+        }
+    };
+    let widen = |v: &[f32]| v.iter().map(|&x| x as f64).collect::<Vec<f64>>();
+    close(&batch.0, &widen(&ys), "output");
+    close(&batch.1, &widen(&gxs), "input gradient");
+    close(&batch.2, &gw, "weight gradient");
+    close(&batch.3, &gb, "bias gradient");
 }

@@ -1,10 +1,12 @@
-//! conv2d on the CPU as im2col + GEMM, and its two backward products. A chunk of images
-//! is unfolded side by side (in parallel) into one wide column matrix, so each product
-//! is a single large GEMM per group: the weights are packed once per chunk rather than
-//! once per image, and the weight gradient needs no per-thread partial sums.
+//! conv2d on the CPU as im2col + GEMM, and its two backward products, one image at a
+//! time: an image's unfolded columns (`[c·kh·kw, ho·wo]`) stay in the core's L2 cache
+//! between the unfolding and the GEMM that reads them, each image's output lands in
+//! place, and a batch spreads over the threads an image per task (claimed dynamically,
+//! so a slower core simply takes fewer). Batches too small to occupy every thread run
+//! image by image with the GEMMs themselves parallel.
 
 use super::gemm::{GemmElem, MatRef};
-use super::parallel::par_chunks_mut;
+use super::parallel::{num_threads, par_chunks_mut};
 use super::pool;
 use super::storage::{CpuElem, CpuStorage};
 use super::strided::{dense, Dense};
@@ -14,30 +16,33 @@ use crate::layout::Layout;
 use crate::ops::conv_params::ConvGeom;
 use crate::Device;
 
-/// Bytes of unfolded columns per chunk of images: large enough for one wide GEMM, small
-/// enough to stay near cache and bounded for big images.
-const CHUNK_BYTES: usize = 8 << 20;
-
-/// Images per chunk so that a chunk's columns fit `CHUNK_BYTES`.
-fn chunk_images<T>(g: &ConvGeom) -> usize {
-    let per_image = (g.c / g.p.groups) * g.kh * g.kw * g.ho * g.wo * std::mem::size_of::<T>();
-    (CHUNK_BYTES / per_image.max(1)).clamp(1, g.n.max(1))
+/// Whether a batch of `n` images keeps every thread busy one image per task.
+fn batch_parallel(n: usize) -> bool {
+    n >= 2 * num_threads()
 }
 
-/// Images per chunk, and buffers for a chunk's columns `[c·kh·kw, per·hw]` and wide
-/// output `[o, per·hw]`.
-fn chunk_buffers<T: GemmElem>(g: &ConvGeom) -> (usize, Vec<T>, Vec<T>) {
-    let per = chunk_images::<T>(g);
+/// Calls `f(b, part, inner_parallel)` for consecutive parts of `out` (`per` elements,
+/// one per image): in parallel across images, or in order with `inner_parallel` set.
+fn each_image<T: Send>(out: &mut [T], per: usize, f: impl Fn(usize, &mut [T], bool) + Sync) {
+    if per == 0 {
+        return;
+    }
+    if batch_parallel(out.len() / per) {
+        par_chunks_mut(out, per, |b, part| f(b, part, false));
+    } else {
+        out.chunks_mut(per).enumerate().for_each(|(b, part)| f(b, part, true));
+    }
+}
+
+/// Unfolds image `b` of `x` into `cols[c·kh·kw, ho·wo]`.
+fn unfold_image<T: GemmElem>(x: &[T], g: &ConvGeom, b: usize, cols: &mut [T], parallel: bool) {
     let hw = g.ho * g.wo;
-    (per, pool::take::<T>(g.c * g.kh * g.kw * per * hw), pool::take::<T>(g.o * per * hw))
-}
-
-/// Unfolds images `b0..b0+nb` (all channels) side by side: `cols[c·kh·kw, nb·ho·wo]`,
-/// one row per task.
-fn unfold_chunk<T: GemmElem>(x: &[T], g: &ConvGeom, b0: usize, nb: usize, cols: &mut [T]) {
-    let ld = nb * g.ho * g.wo;
-    let rows = g.c * g.kh * g.kw;
-    par_chunks_mut(&mut cols[..rows * ld], ld, |r, row| im2col_row(x, g, b0, nb, r, row));
+    let cols = &mut cols[..g.c * g.kh * g.kw * hw];
+    if parallel {
+        par_chunks_mut(cols, hw, |r, row| im2col_row(x, g, b, 1, r, row));
+    } else {
+        cols.chunks_mut(hw).enumerate().for_each(|(r, row)| im2col_row(x, g, b, 1, r, row));
+    }
 }
 
 fn forward<T: GemmElem>(x: &[T], w: &[T], bias: Option<&[T]>, g: &ConvGeom) -> Vec<T> {
@@ -46,44 +51,23 @@ fn forward<T: GemmElem>(x: &[T], w: &[T], bias: Option<&[T]>, g: &ConvGeom) -> V
     let k = cg * g.kh * g.kw;
     let hw = g.ho * g.wo;
     let mut out = pool::take::<T>(g.n * g.o * hw);
-    let (per, mut cols, mut wide) = chunk_buffers::<T>(g);
-    for b0 in (0..g.n).step_by(per) {
-        let nb = per.min(g.n - b0);
-        let ld = nb * hw;
-        unfold_chunk(x, g, b0, nb, &mut cols);
-        // wide[o, nb·hw] = W_g · cols_g, one GEMM per group over the whole chunk.
+    each_image(&mut out, g.o * hw, |b, y, par| {
+        let mut cols = pool::take::<T>(g.c * g.kh * g.kw * hw);
+        unfold_image(x, g, b, &mut cols, par);
+        // y_g[og, hw] = W_g[og, k] · cols_g[k, hw], written straight into the output.
         for gi in 0..groups {
             let am = MatRef { data: w, offset: gi * og * k, rs: k, cs: 1 };
-            let bm = MatRef { data: &cols[..], offset: gi * k * ld, rs: ld, cs: 1 };
-            T::gemm(og, ld, k, am, bm, &mut wide[gi * og * ld..(gi + 1) * og * ld], false, true);
+            let bm = MatRef { data: &cols[..], offset: gi * k * hw, rs: hw, cs: 1 };
+            T::gemm(og, hw, k, am, bm, &mut y[gi * og * hw..(gi + 1) * og * hw], false, par);
         }
-        // [o, nb, hw] → [nb, o, hw], adding the bias on the way.
-        let dst = &mut out[b0 * g.o * hw..(b0 + nb) * g.o * hw];
-        par_chunks_mut(dst, g.o * hw, |b, img| {
-            for o in 0..g.o {
-                let (d, s) = (&mut img[o * hw..(o + 1) * hw], &wide[o * ld + b * hw..o * ld + (b + 1) * hw]);
-                match bias {
-                    Some(bv) => d.iter_mut().zip(s).for_each(|(d, &s)| *d = s + bv[o]),
-                    None => d.copy_from_slice(s),
-                }
+        if let Some(bv) = bias {
+            for (plane, &bo) in y.chunks_mut(hw).zip(bv) {
+                plane.iter_mut().for_each(|v| *v = *v + bo);
             }
-        });
-    }
-    pool::recycle(cols);
-    pool::recycle(wide);
-    out
-}
-
-/// `gy [n, o, hw]` images `b0..b0+nb` as `[o, nb·hw]`.
-fn gather_grad<T: GemmElem>(gy: &[T], g: &ConvGeom, b0: usize, nb: usize, wide: &mut [T]) {
-    let hw = g.ho * g.wo;
-    let ld = nb * hw;
-    par_chunks_mut(&mut wide[..g.o * ld], ld, |o, row| {
-        for b in 0..nb {
-            let src = (b0 + b) * g.o * hw + o * hw;
-            row[b * hw..(b + 1) * hw].copy_from_slice(&gy[src..src + hw]);
         }
+        pool::recycle(cols);
     });
+    out
 }
 
 fn backward_input<T: GemmElem>(gy: &[T], w: &[T], g: &ConvGeom) -> Vec<T> {
@@ -91,48 +75,72 @@ fn backward_input<T: GemmElem>(gy: &[T], w: &[T], g: &ConvGeom) -> Vec<T> {
     let (cg, og) = (g.c / groups, g.o / groups);
     let k = cg * g.kh * g.kw;
     let hw = g.ho * g.wo;
-    let img = g.c * g.h * g.w;
-    let mut dx = pool::filled::<T>(g.n * img, T::zero());
-    let (per, mut cols, mut wide) = chunk_buffers::<T>(g);
-    for b0 in (0..g.n).step_by(per) {
-        let nb = per.min(g.n - b0);
-        let ld = nb * hw;
-        gather_grad(gy, g, b0, nb, &mut wide);
-        // cols_g = W_gᵀ · gy_g  ([k, og] · [og, nb·hw])
+    let mut dx = pool::take::<T>(g.n * g.c * g.h * g.w);
+    each_image(&mut dx, g.c * g.h * g.w, |b, d, par| {
+        let mut cols = pool::take::<T>(groups * k * hw);
+        // cols_g[k, hw] = W_gᵀ[k, og] · gy_g[og, hw], then folded back onto the image.
         for gi in 0..groups {
             let wt = MatRef { data: w, offset: gi * og * k, rs: 1, cs: k };
-            let gm = MatRef { data: &wide[..], offset: gi * og * ld, rs: ld, cs: 1 };
-            T::gemm(k, ld, og, wt, gm, &mut cols[gi * k * ld..(gi + 1) * k * ld], false, true);
+            let gm = MatRef { data: gy, offset: (b * g.o + gi * og) * hw, rs: hw, cs: 1 };
+            T::gemm(k, hw, og, wt, gm, &mut cols[gi * k * hw..(gi + 1) * k * hw], false, par);
         }
-        let cols = &cols[..];
-        par_chunks_mut(&mut dx[b0 * img..(b0 + nb) * img], img, |b, d| col2im(cols, g, 0, g.c, d, ld, b * hw));
+        d.fill(T::zero());
+        col2im(&cols, g, 0, g.c, d, hw, 0);
+        pool::recycle(cols);
+    });
+    dx
+}
+
+/// `dW` summed over images `lo..hi`, transposed per group: `acc[gi][k, og]`.
+fn weight_grad_part<T: GemmElem>(x: &[T], gy: &[T], g: &ConvGeom, lo: usize, hi: usize, acc: &mut [T], par: bool) {
+    let groups = g.p.groups;
+    let (cg, og) = (g.c / groups, g.o / groups);
+    let k = cg * g.kh * g.kw;
+    let hw = g.ho * g.wo;
+    let mut cols = pool::take::<T>(groups * k * hw);
+    acc.fill(T::zero());
+    for b in lo..hi {
+        unfold_image(x, g, b, &mut cols, par);
+        // acc_g[k, og] += cols_g[k, hw] · gy_gᵀ[hw, og]: the unfolded image is the packed
+        // (row-major) side, the narrow output gradient the transposed one.
+        for gi in 0..groups {
+            let cm = MatRef { data: &cols[..], offset: gi * k * hw, rs: hw, cs: 1 };
+            let gt = MatRef { data: gy, offset: (b * g.o + gi * og) * hw, rs: 1, cs: hw };
+            T::gemm(k, og, hw, cm, gt, &mut acc[gi * k * og..(gi + 1) * k * og], true, par);
+        }
     }
     pool::recycle(cols);
-    pool::recycle(wide);
-    dx
 }
 
 fn backward_weight<T: GemmElem>(x: &[T], gy: &[T], g: &ConvGeom) -> Vec<T> {
     let groups = g.p.groups;
     let (cg, og) = (g.c / groups, g.o / groups);
     let k = cg * g.kh * g.kw;
-    let hw = g.ho * g.wo;
-    let mut dw = pool::filled::<T>(g.o * k, T::zero());
-    let (per, mut cols, mut wide) = chunk_buffers::<T>(g);
-    for b0 in (0..g.n).step_by(per) {
-        let nb = per.min(g.n - b0);
-        let ld = nb * hw;
-        unfold_chunk(x, g, b0, nb, &mut cols);
-        gather_grad(gy, g, b0, nb, &mut wide);
-        // dW_g += gy_g · cols_gᵀ  ([og, nb·hw] · [nb·hw, k]): the whole chunk in one GEMM.
-        for gi in 0..groups {
-            let gm = MatRef { data: &wide[..], offset: gi * og * ld, rs: ld, cs: 1 };
-            let ct = MatRef { data: &cols[..], offset: gi * k * ld, rs: 1, cs: ld };
-            T::gemm(og, k, ld, gm, ct, &mut dw[gi * og * k..(gi + 1) * og * k], true, true);
+    let size = g.o * k;
+    // Partial sums over contiguous runs of images, a few per thread, added at the end.
+    let parts = if batch_parallel(g.n) { (2 * num_threads()).min(g.n) } else { 1 };
+    let mut partial = pool::take::<T>(parts * size);
+    if parts > 1 {
+        par_chunks_mut(&mut partial, size, |p, acc| {
+            weight_grad_part(x, gy, g, p * g.n / parts, (p + 1) * g.n / parts, acc, false)
+        });
+    } else {
+        weight_grad_part(x, gy, g, 0, g.n, &mut partial, true);
+    }
+    let mut dw = pool::take::<T>(size);
+    for gi in 0..groups {
+        for oo in 0..og {
+            for kk in 0..k {
+                let at = gi * k * og + kk * og + oo;
+                let mut s = partial[at];
+                for p in 1..parts {
+                    s = s + partial[p * size + at];
+                }
+                dw[(gi * og + oo) * k + kk] = s;
+            }
         }
     }
-    pool::recycle(cols);
-    pool::recycle(wide);
+    pool::recycle(partial);
     dw
 }
 

@@ -57,27 +57,29 @@ fn max_plane<T: FloatElem + CpuElem>(src: &[T], g: &PoolGeom, o: &mut [T], ix: &
     }
 }
 
-/// The 2×2, stride-2 window (most CNNs' pool), unrolled.
+/// The 2×2, stride-2 window (most CNNs' pool), unrolled and branch-free: which of the
+/// four wins is data-dependent and unpredictable, so it is computed as selects.
 fn max_plane_2x2<T: FloatElem + CpuElem>(src: &[T], g: &PoolGeom, o: &mut [T], ix: &mut [u32]) {
     let w = g.w;
     // Later candidates win only when strictly larger, or NaN over a number.
-    let pick = |best: &mut T, at: &mut usize, v: T, i: usize| {
-        if v > *best || (v.is_nan() && !best.is_nan()) {
-            *best = v;
-            *at = i;
-        }
-    };
+    #[inline(always)]
+    fn pick<T: FloatElem>(best: T, at: u32, v: T, i: u32) -> (T, u32) {
+        let take = (v > best) | (v.is_nan() & !best.is_nan());
+        (if take { v } else { best }, if take { i } else { at })
+    }
     for oh in 0..g.ho {
         let (r0, r1) = (2 * oh * w, (2 * oh + 1) * w);
+        let (top, bottom) = (&src[r0..r0 + 2 * g.wo], &src[r1..r1 + 2 * g.wo]);
         let (orow, irow) = (&mut o[oh * g.wo..(oh + 1) * g.wo], &mut ix[oh * g.wo..(oh + 1) * g.wo]);
-        for (ow, (d, di)) in orow.iter_mut().zip(irow.iter_mut()).enumerate() {
-            let c = 2 * ow;
-            let (mut best, mut at) = (src[r0 + c], r0 + c);
-            pick(&mut best, &mut at, src[r0 + c + 1], r0 + c + 1);
-            pick(&mut best, &mut at, src[r1 + c], r1 + c);
-            pick(&mut best, &mut at, src[r1 + c + 1], r1 + c + 1);
+        for (ow, ((d, di), (t, b))) in
+            orow.iter_mut().zip(irow.iter_mut()).zip(top.chunks_exact(2).zip(bottom.chunks_exact(2))).enumerate()
+        {
+            let (i0, i1) = ((r0 + 2 * ow) as u32, (r1 + 2 * ow) as u32);
+            let (best, at) = pick(t[0], i0, t[1], i0 + 1);
+            let (best, at) = pick(best, at, b[0], i1);
+            let (best, at) = pick(best, at, b[1], i1 + 1);
             *d = best;
-            *di = at as u32;
+            *di = at;
         }
     }
 }
