@@ -166,15 +166,14 @@ impl Dnn {
         out: u64,
     ) -> Result<()> {
         dev.ctx.bind_to_thread().map_err(|e| format!("binding the CUDA context: {e:?}"))?;
-        let key = (*s, ty, dev.tf32());
-        if !self.plans.contains_key(&key) {
-            if self.plans.len() >= MAX_PLANS {
-                self.plans.clear();
-            }
-            let plan = Plan::new(self.handle, ty, s, dev.tf32())?;
-            self.plans.insert(key, plan);
+        let tf32 = dev.tf32();
+        if self.plans.len() >= MAX_PLANS && !self.plans.contains_key(&(*s, ty, tf32)) {
+            self.plans.clear();
         }
-        let plan = self.plans.get(&key).ok_or("cuDNN plan cache")?;
+        let plan = match self.plans.entry((*s, ty, tf32)) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => v.insert(Plan::new(self.handle, ty, s, tf32)?),
+        };
         plan.run(self.handle, dev, pass, a, b, out)
     }
 }
