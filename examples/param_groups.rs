@@ -21,8 +21,8 @@ pub fn run() -> Result<Vec<(f64, f64, f64, f64)>> {
     let net = Net { features: Dense::new(4, 8), classifier: Dense::new(8, 2) };
     let lr = 0.1;
     let mut opt = Sgd::new(lr);
-    opt.add_param_group(net.features.parameters(), None);
-    opt.add_param_group(net.classifier.parameters(), Some(lr / 2.0));
+    opt.add_param_group(net.features.parameters(), None)?;
+    opt.add_param_group(net.classifier.parameters(), Some(lr / 2.0))?;
     let x = Tensor::randn(&[16, 4], &Device::Cpu)?;
     let y = Tensor::randn(&[16, 2], &Device::Cpu)?;
     let mut out = Vec::new();

@@ -52,7 +52,7 @@ fn every_optimizer_matches_pytorch_step_by_step() {
         let shape = dims(&case["shape"]);
         let p = f32_tensor(&floats(&case["p0"]), &shape).requires_grad(true);
         let mut opt = make(name);
-        opt.add_param_group(vec![p.clone()], None);
+        opt.add_param_group(vec![p.clone()], None).unwrap();
         for (k, (g, want)) in
             case["grads"].as_array().unwrap().iter().zip(case["after"].as_array().unwrap()).enumerate()
         {

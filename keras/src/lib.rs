@@ -27,20 +27,13 @@ pub mod prelude;
 mod progress;
 
 pub use logs::{History, Logs};
-pub use lol_macros::{sequential, Module};
 pub use lolcore;
 pub use lolcore::nn::functional;
+pub use lolcore::{sequential, Module};
 pub use lolcore::{DType, Device, Error, Result, Tensor};
 pub use model::{FitOptions, Model, Scores};
 pub use progress::Verbosity;
 
 /// What generated code refers to. Not a public API.
 #[doc(hidden)]
-pub mod __private {
-    pub use lolcore::nn::trace;
-    pub use lolcore::nn::{
-        check_layer, join_name, lambda, layer_error, short_type_name, visit_as_buffer, visit_mut_as_buffer, Forward,
-        Module, Visit, VisitMut,
-    };
-    pub use lolcore::{Result, Tensor};
-}
+pub use lolcore::__private;

@@ -29,6 +29,8 @@ pub enum Error {
     Load(String),
     /// An error with where it happened (`layer 2 (Dense): matmul: ...`).
     Context { context: String, source: Box<Error> },
+    /// An allocation that the device could not satisfy.
+    OutOfMemory { op: &'static str, bytes: usize, device: Device },
     /// Anything else, already formatted.
     Msg(String),
 }
@@ -51,6 +53,9 @@ impl fmt::Display for Error {
             Error::Format { path, msg } => write!(f, "{path}: {msg}"),
             Error::Load(m) => write!(f, "load: {m}"),
             Error::Context { context, source } => write!(f, "{context}: {source}"),
+            Error::OutOfMemory { op, bytes, device } => {
+                write!(f, "{op}: out of memory: could not allocate {bytes} bytes on {device}")
+            }
             Error::Msg(m) => f.write_str(m),
         }
     }

@@ -4,7 +4,7 @@
 use crate::error::{bail, Error, Result};
 
 /// Row-major strides for a shape.
-pub fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
+pub(crate) fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
     let mut strides = vec![0; shape.len()];
     let mut acc = 1;
     for (s, &d) in strides.iter_mut().zip(shape).rev() {
@@ -14,8 +14,16 @@ pub fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
     strides
 }
 
-pub fn numel(shape: &[usize]) -> usize {
+pub(crate) fn numel(shape: &[usize]) -> usize {
     shape.iter().product()
+}
+
+/// The element count of `shape`, or an error naming `op` when it does not fit in a
+/// `usize` (a shape a user typed, or the result of broadcasting two).
+pub(crate) fn checked_numel(op: &'static str, shape: &[usize]) -> Result<usize> {
+    shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).ok_or_else(|| {
+        Error::shape(op, format!("shape {shape:?} has more elements than fit in memory addresses (overflow)"))
+    })
 }
 
 /// How a tensor's elements sit in its storage.
@@ -30,7 +38,7 @@ impl Layout {
     pub fn contiguous(shape: &[usize]) -> Self {
         Layout { shape: shape.to_vec(), strides: contiguous_strides(shape), offset: 0 }
     }
-    pub fn new(shape: Vec<usize>, strides: Vec<usize>, offset: usize) -> Self {
+    pub(crate) fn new(shape: Vec<usize>, strides: Vec<usize>, offset: usize) -> Self {
         Layout { shape, strides, offset }
     }
     pub fn shape(&self) -> &[usize] {
@@ -60,31 +68,31 @@ impl Layout {
         true
     }
     /// The (start, end) range of storage a contiguous layout covers.
-    pub fn contiguous_range(&self) -> Option<(usize, usize)> {
+    pub(crate) fn contiguous_range(&self) -> Option<(usize, usize)> {
         self.is_contiguous().then(|| (self.offset, self.offset + self.numel()))
     }
 
-    pub fn transpose(&self, d1: usize, d2: usize) -> Layout {
+    pub(crate) fn transpose(&self, d1: usize, d2: usize) -> Layout {
         let mut l = self.clone();
         l.shape.swap(d1, d2);
         l.strides.swap(d1, d2);
         l
     }
-    pub fn permute(&self, perm: &[usize]) -> Layout {
+    pub(crate) fn permute(&self, perm: &[usize]) -> Layout {
         Layout {
             shape: perm.iter().map(|&p| self.shape[p]).collect(),
             strides: perm.iter().map(|&p| self.strides[p]).collect(),
             offset: self.offset,
         }
     }
-    pub fn narrow(&self, dim: usize, start: usize, len: usize) -> Layout {
+    pub(crate) fn narrow(&self, dim: usize, start: usize, len: usize) -> Layout {
         let mut l = self.clone();
         l.offset += start * self.strides[dim];
         l.shape[dim] = len;
         l
     }
     /// Broadcast to `shape` (NumPy rules, leading dims added): stride 0 on repeated dims.
-    pub fn broadcast_as(&self, shape: &[usize]) -> Option<Layout> {
+    pub(crate) fn broadcast_as(&self, shape: &[usize]) -> Option<Layout> {
         if shape.len() < self.rank() {
             return None;
         }
@@ -102,7 +110,7 @@ impl Layout {
     }
     /// A view with a new shape over the same elements, if the strides allow one
     /// (always for contiguous layouts; merging/splitting compatible dims otherwise).
-    pub fn reshape(&self, shape: &[usize]) -> Option<Layout> {
+    pub(crate) fn reshape(&self, shape: &[usize]) -> Option<Layout> {
         if self.is_contiguous() {
             return Some(Layout { shape: shape.to_vec(), strides: contiguous_strides(shape), offset: self.offset });
         }
@@ -155,13 +163,13 @@ impl Layout {
         }
         Some(Layout { shape: shape.to_vec(), strides: new_strides, offset: self.offset })
     }
-    pub fn squeeze(&self, dim: usize) -> Layout {
+    pub(crate) fn squeeze(&self, dim: usize) -> Layout {
         let mut l = self.clone();
         l.shape.remove(dim);
         l.strides.remove(dim);
         l
     }
-    pub fn unsqueeze(&self, dim: usize) -> Layout {
+    pub(crate) fn unsqueeze(&self, dim: usize) -> Layout {
         let mut l = self.clone();
         let stride = if dim < self.rank() { self.strides[dim] * self.shape[dim] } else { 1 };
         l.shape.insert(dim, 1);
@@ -169,7 +177,7 @@ impl Layout {
         l
     }
     /// The main diagonal of the last two dims as a view (`diag` of a matrix).
-    pub fn diagonal(&self) -> Layout {
+    pub(crate) fn diagonal(&self) -> Layout {
         let r = self.rank();
         let mut l = self.clone();
         let n = self.shape[r - 2].min(self.shape[r - 1]);
@@ -180,23 +188,12 @@ impl Layout {
         l.strides.push(s);
         l
     }
-    /// Storage offset of a multi-index.
-    pub fn offset_of(&self, index: &[usize]) -> usize {
-        self.offset + index.iter().zip(&self.strides).map(|(i, s)| i * s).sum::<usize>()
-    }
-    /// The largest storage index this layout touches, plus one (0 when empty).
-    pub fn storage_extent(&self) -> usize {
-        if self.numel() == 0 {
-            return 0;
-        }
-        self.offset + self.shape.iter().zip(&self.strides).map(|(d, s)| (d - 1) * s).sum::<usize>() + 1
-    }
 }
 
 /// Drops size-1 dims and merges neighbouring dims that are dense in every operand, so a
 /// contiguous tensor becomes one dim and `[N, C] + [C]` stays two. Returns the merged
 /// shape and each operand's strides over it.
-pub fn coalesce<const N: usize>(shape: &[usize], strides: [&[usize]; N]) -> (Vec<usize>, [Vec<usize>; N]) {
+pub(crate) fn coalesce<const N: usize>(shape: &[usize], strides: [&[usize]; N]) -> (Vec<usize>, [Vec<usize>; N]) {
     let mut dims: Vec<usize> = Vec::with_capacity(shape.len());
     let mut out: [Vec<usize>; N] = std::array::from_fn(|_| Vec::with_capacity(shape.len()));
     for (i, &d) in shape.iter().enumerate().filter(|(_, &d)| d != 1) {
@@ -221,7 +218,7 @@ pub fn coalesce<const N: usize>(shape: &[usize], strides: [&[usize]; N]) -> (Vec
 }
 
 /// NumPy broadcasting of two shapes.
-pub fn broadcast_shape(op: &'static str, a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
+pub(crate) fn broadcast_shape(op: &'static str, a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
     let rank = a.len().max(b.len());
     let mut out = vec![0; rank];
     for i in 0..rank {
@@ -234,6 +231,7 @@ pub fn broadcast_shape(op: &'static str, a: &[usize], b: &[usize]) -> Result<Vec
             _ => bail!(Error::shape(op, format!("shapes {a:?} and {b:?} cannot broadcast (dim {i}: {da} vs {db})"))),
         };
     }
+    checked_numel(op, &out)?;
     Ok(out)
 }
 

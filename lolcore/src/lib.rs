@@ -12,30 +12,48 @@
 //! # Ok::<(), lolcore::Error>(())
 //! ```
 
-pub mod autograd;
-pub mod cpu;
+// Generated code (the derive, `sequential!`) names items as `::lolcore::__private`.
+extern crate self as lolcore;
+
+pub(crate) mod autograd;
+pub(crate) mod cpu;
 pub mod cuda;
 mod device;
 mod dtype;
 mod error;
-pub mod layout;
+pub(crate) mod layout;
 pub mod nn;
-pub mod ops;
+pub(crate) mod ops;
 pub mod optim;
 pub mod rng;
 pub mod safetensors;
-pub mod storage;
+pub(crate) mod storage;
 mod tensor;
 
 pub use autograd::forward::jvp;
 pub use autograd::{is_grad_enabled, no_grad, with_grad_enabled, Gradients};
+pub use cpu::buffer_pool::release_all as release_cpu_buffers;
+pub use cpu::thread_pool::{num_threads, set_num_threads};
 pub use device::Device;
 pub use dtype::{DType, FloatElem, NumElem, WithDType};
 pub use error::{Error, Result};
 pub use layout::{Dim, Layout};
 pub use nn::{Forward, Module};
 pub use ops::conv_params::{Conv2dParams, Pool2dParams};
-pub use rng::manual_seed;
+pub use rng::{manual_seed, with_generator, Generator};
 pub use tensor::{Tensor, TensorId};
 
 pub use half::{bf16, f16};
+/// `#[derive(Module)]` and `sequential!` (also re-exported by `keras`).
+pub use lol_macros::{sequential, Module};
+
+/// What generated code refers to. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::nn::trace;
+    pub use crate::nn::{
+        check_layer, join_name, lambda, layer_error, short_type_name, visit_as_buffer, visit_mut_as_buffer, Forward,
+        Module, Visit, VisitMut,
+    };
+    pub use crate::{Result, Tensor};
+}

@@ -1,7 +1,24 @@
-//! The global random generator behind randn/rand, initialisers, dropout and shuffling.
-//! `manual_seed` makes all of them repeatable, as `torch.manual_seed` does.
+//! Random streams with PyTorch's semantics. A [`Generator`] is a seeded stream that
+//! initialisers, dropout, shuffling and data loaders can take. Without one they draw from
+//! the *current* generator: the one [`with_generator`] installed on this thread, else the
+//! process-wide default that [`manual_seed`] seeds (as `torch.manual_seed` does).
+//!
+//! Reproducibility does not depend on threads: a `DataLoader` gives each batch its own
+//! stream derived from one seed drawn on the calling thread, so 0, 1 or 4 workers build
+//! the same batches; CPU kernels draw nothing.
+//!
+//! ```
+//! use lolcore::rng::{with_generator, Generator};
+//! use lolcore::{Device, Tensor};
+//! let g = Generator::new(7);
+//! let a = with_generator(&g, || Tensor::randn(&[3], &Device::Cpu))?;
+//! let b = Tensor::randn_with(&[3], &Device::Cpu, &Generator::new(7))?;
+//! assert_eq!(a.to_vec::<f32>()?, b.to_vec::<f32>()?);
+//! # Ok::<(), lolcore::Error>(())
+//! ```
 
-use std::sync::Mutex;
+use std::cell::RefCell;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// xoshiro256++: fast, small state, good statistical quality.
 #[derive(Clone, Debug)]
@@ -9,18 +26,27 @@ pub struct Rng {
     s: [u64; 4],
 }
 
+/// SplitMix64: spreads a seed (or a seed and a stream index) over 64 bits.
+fn splitmix(z: &mut u64) -> u64 {
+    *z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut x = *z;
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// The seed of stream `index` under `base`: independent streams from one seed (the
+/// seed of batch k of an epoch, of worker w, ...).
+pub fn derive_seed(base: u64, index: u64) -> u64 {
+    let mut z = base;
+    let mut w = splitmix(&mut z) ^ index.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    splitmix(&mut w)
+}
+
 impl Rng {
     pub fn seed_from(seed: u64) -> Self {
-        // SplitMix64 spreads the seed over the state.
         let mut z = seed;
-        let mut next = || {
-            z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut x = z;
-            x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            x ^ (x >> 31)
-        };
-        Rng { s: [next(), next(), next(), next()] }
+        Rng { s: [splitmix(&mut z), splitmix(&mut z), splitmix(&mut z), splitmix(&mut z)] }
     }
     pub fn next_u64(&mut self) -> u64 {
         let s = &mut self.s;
@@ -61,30 +87,112 @@ impl Rng {
     }
 }
 
-static GLOBAL: Mutex<Option<Rng>> = Mutex::new(None);
+/// A seeded random stream (PyTorch's `torch.Generator`). Clones share the stream, so a
+/// generator handed to a layer and kept by the caller advance together.
+#[derive(Clone, Debug)]
+pub struct Generator(Arc<Mutex<Rng>>);
 
-/// Seeds the global generator: randn, rand, parameter init, dropout and shuffling
-/// become repeatable.
-pub fn manual_seed(seed: u64) {
-    if let Ok(mut g) = GLOBAL.lock() {
-        *g = Some(Rng::seed_from(seed));
+impl Generator {
+    /// A stream seeded with `seed`: the same seed gives the same numbers.
+    pub fn new(seed: u64) -> Self {
+        Generator(Arc::new(Mutex::new(Rng::seed_from(seed))))
     }
-}
-
-/// Runs `f` with the global generator (seeded from the clock if never seeded).
-pub fn with_rng<R>(f: impl FnOnce(&mut Rng) -> R) -> R {
-    let mut g = GLOBAL.lock().unwrap_or_else(|e| e.into_inner());
-    let rng = g.get_or_insert_with(|| {
+    /// A stream seeded from the clock.
+    pub fn from_entropy() -> Self {
         let t = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0);
-        Rng::seed_from(t ^ 0x5DEE_CE66_D1CE_5EED)
-    });
-    f(rng)
+        Generator::new(t ^ 0x5DEE_CE66_D1CE_5EED ^ (std::process::id() as u64) << 32)
+    }
+    /// Restarts the stream from `seed`.
+    pub fn manual_seed(&self, seed: u64) {
+        *self.lock() = Rng::seed_from(seed);
+    }
+    /// The next 64 random bits (a seed for a derived stream, a device RNG, ...).
+    pub fn next_seed(&self) -> u64 {
+        self.lock().next_u64()
+    }
+    /// Runs `f` on the stream.
+    pub fn with<R>(&self, f: impl FnOnce(&mut Rng) -> R) -> R {
+        f(&mut self.lock())
+    }
+    fn lock(&self) -> std::sync::MutexGuard<'_, Rng> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
-/// A fresh 64-bit seed drawn from the global generator (for device RNGs, workers).
+/// The process-wide default generator (what `manual_seed` seeds).
+pub fn default_generator() -> &'static Generator {
+    static DEFAULT: OnceLock<Generator> = OnceLock::new();
+    DEFAULT.get_or_init(Generator::from_entropy)
+}
+
+/// Seeds the default generator: randn, rand, parameter init, dropout and shuffling
+/// become repeatable (on threads without a [`with_generator`] override).
+pub fn manual_seed(seed: u64) {
+    default_generator().manual_seed(seed);
+}
+
+thread_local! {
+    static CURRENT: RefCell<Vec<Generator>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with `g` as this thread's current generator: every draw that names no
+/// generator (init, dropout, shuffling in `fit`, `randn`) comes from `g`. Other threads
+/// and the default generator are untouched, so two tests (or two models built on two
+/// threads) each get their own repeatable stream.
+pub fn with_generator<R>(g: &Generator, f: impl FnOnce() -> R) -> R {
+    struct Pop;
+    impl Drop for Pop {
+        fn drop(&mut self) {
+            CURRENT.with(|c| c.borrow_mut().pop());
+        }
+    }
+    CURRENT.with(|c| c.borrow_mut().push(g.clone()));
+    let _pop = Pop;
+    f()
+}
+
+/// The generator draws go to on this thread: the innermost [`with_generator`], else the
+/// default.
+pub fn current_generator() -> Generator {
+    CURRENT.with(|c| c.borrow().last().cloned()).unwrap_or_else(|| default_generator().clone())
+}
+
+/// Runs `f` with the current generator.
+pub fn with_rng<R>(f: impl FnOnce(&mut Rng) -> R) -> R {
+    current_generator().with(f)
+}
+
+/// A fresh 64-bit seed drawn from the current generator (for device RNGs, workers).
 pub fn next_seed() -> u64 {
     with_rng(|r| r.next_u64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_nest_and_restore() {
+        let (a, b) = (Generator::new(1), Generator::new(2));
+        let outer = with_generator(&a, || {
+            let x = next_seed();
+            let inner = with_generator(&b, next_seed);
+            (x, inner, next_seed())
+        });
+        assert_eq!(outer.0, Generator::new(1).next_seed());
+        assert_eq!(outer.1, Generator::new(2).next_seed());
+        let g = Generator::new(1);
+        g.next_seed();
+        assert_eq!(outer.2, g.next_seed());
+    }
+
+    #[test]
+    fn derived_streams_differ() {
+        let s: std::collections::HashSet<u64> = (0..1000).map(|k| derive_seed(42, k)).collect();
+        assert_eq!(s.len(), 1000);
+        assert_ne!(derive_seed(1, 0), derive_seed(2, 0));
+    }
 }

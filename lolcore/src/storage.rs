@@ -35,6 +35,25 @@ macro_rules! on_device2 {
     };
 }
 
+/// Above this many bytes a CPU allocation is tried fallibly first, so that an absurd
+/// (but representable) size is an error instead of an abort.
+const PROBE_BYTES: usize = 1 << 28;
+
+/// Checks that `len` elements of `dtype` can be allocated for `op`: the byte count must
+/// be addressable, and on the CPU a large buffer must be obtainable right now.
+pub(crate) fn check_alloc(op: &'static str, len: usize, dtype: DType, device: &Device) -> Result<()> {
+    let Some(bytes) = len.checked_mul(dtype.size_in_bytes()).filter(|&b| b <= isize::MAX as usize) else {
+        bail!(Error::shape(op, format!("{len} elements of {dtype} are more bytes than memory can address")));
+    };
+    if device.is_cpu() && bytes > PROBE_BYTES {
+        let mut probe: Vec<u8> = Vec::new();
+        if probe.try_reserve_exact(bytes).is_err() {
+            bail!(Error::OutOfMemory { op, bytes, device: *device });
+        }
+    }
+    Ok(())
+}
+
 impl Storage {
     pub fn device(&self) -> Device {
         match self {
@@ -49,6 +68,7 @@ impl Storage {
         }
     }
     pub fn filled(dtype: DType, len: usize, v: f64, device: &Device) -> Result<Storage> {
+        check_alloc("full", len, dtype, device)?;
         Ok(match device {
             Device::Cpu => Storage::Cpu(CpuStorage::filled(dtype, len, v)),
             Device::Cuda(_) => Storage::Cuda(CudaStorage::filled(dtype, len, v, device)?),
@@ -63,6 +83,7 @@ impl Storage {
     }
     /// A contiguous host copy of the view.
     pub fn to_cpu(&self, l: &Layout) -> Result<CpuStorage> {
+        check_alloc("to_cpu", l.numel(), self.dtype(), &Device::Cpu)?;
         Ok(match self {
             Storage::Cpu(s) => cpu::cast::contiguous(s, l),
             Storage::Cuda(s) => s.to_cpu(l)?,
@@ -70,19 +91,23 @@ impl Storage {
     }
 
     pub fn unary(&self, op: UnaryOp, l: &Layout) -> Result<Storage> {
+        self.check_out(op.name(), l.numel(), self.dtype())?;
         Ok(on_device!(self, s => cpu: cpu::unary::unary(op, s, l)?, cuda: s.unary(op, l)?))
     }
     pub fn binary(&self, op: BinaryOp, la: &Layout, rhs: &Storage, lb: &Layout) -> Result<Storage> {
+        self.check_out(op.name(), la.numel(), self.dtype())?;
         Ok(on_device2!(op.name(), self, rhs, |a, b|
             cpu: cpu::binary::binary(op, a, la, b, lb)?,
             cuda: a.binary(op, la, b, lb)?))
     }
     pub fn compare(&self, op: CmpOp, la: &Layout, rhs: &Storage, lb: &Layout) -> Result<Storage> {
+        self.check_out(op.name(), la.numel(), DType::U8)?;
         Ok(on_device2!(op.name(), self, rhs, |a, b|
             cpu: cpu::binary::compare(op, a, la, b, lb)?,
             cuda: a.compare(op, la, b, lb)?))
     }
     pub fn where_cond(&self, lc: &Layout, a: &Storage, la: &Layout, b: &Storage, lb: &Layout) -> Result<Storage> {
+        self.check_out("where_cond", lc.numel(), a.dtype())?;
         Ok(match (self, a, b) {
             (Storage::Cpu(c), Storage::Cpu(a), Storage::Cpu(b)) => {
                 Storage::Cpu(cpu::binary::where_cond(c, lc, a, la, b, lb)?)
@@ -92,20 +117,27 @@ impl Storage {
         })
     }
     pub fn reduce(&self, op: ReduceOp, l: &Layout, dims: &[usize]) -> Result<Storage> {
+        self.check_out("reduce", l.numel(), self.dtype())?;
         Ok(on_device!(self, s => cpu: cpu::reduce::reduce(op, s, l, dims)?, cuda: s.reduce(op, l, dims)?))
     }
     pub fn arg_reduce(&self, op: ArgReduceOp, l: &Layout, dim: usize) -> Result<Storage> {
+        self.check_out("arg_reduce", l.numel(), self.dtype())?;
         Ok(on_device!(self, s => cpu: cpu::reduce::arg_reduce(op, s, l, dim)?, cuda: s.arg_reduce(op, l, dim)?))
     }
     pub fn matmul(&self, la: &Layout, rhs: &Storage, lb: &Layout, mnk: (usize, usize, usize)) -> Result<Storage> {
+        let mut out = la.shape()[..la.rank() - 2].to_vec();
+        out.extend([mnk.0, mnk.1]);
+        self.check_out("matmul", crate::layout::checked_numel("matmul", &out)?, self.dtype())?;
         Ok(on_device2!("matmul", self, rhs, |a, b|
             cpu: cpu::matmul::matmul(a, la, b, lb, mnk)?,
             cuda: a.matmul(la, b, lb, mnk)?))
     }
     pub fn to_dtype(&self, l: &Layout, dtype: DType) -> Result<Storage> {
+        self.check_out("to_dtype", l.numel(), dtype)?;
         Ok(on_device!(self, s => cpu: cpu::cast::to_dtype(s, l, dtype), cuda: s.to_dtype(l, dtype)?))
     }
     pub fn contiguous(&self, l: &Layout) -> Result<Storage> {
+        self.check_out("contiguous", l.numel(), self.dtype())?;
         Ok(on_device!(self, s => cpu: cpu::cast::contiguous(s, l), cuda: s.contiguous(l)?))
     }
     /// Writes `src` (viewed through `ls`) into the view `ld` of this storage.
@@ -132,8 +164,8 @@ impl Storage {
         grad: &Storage,
         states: &mut [&mut Storage],
     ) -> Result<()> {
-        if !l.is_contiguous() || l.offset() != 0 || l.numel() != grad.len_hint() {
-            bail!(Error::msg("internal: optimizer update needs whole contiguous parameters"));
+        if !l.is_contiguous() || grad.len() != l.numel() {
+            bail!(Error::msg("internal: optimizer update needs a contiguous parameter and a compact gradient"));
         }
         match (self, grad) {
             (Storage::Cpu(p), Storage::Cpu(g)) => {
@@ -146,14 +178,23 @@ impl Storage {
                         }
                     }
                 }
-                cpu::optim::apply(rule, p, g, &mut cpu_states)
+                cpu::optim::apply(rule, p, l.offset()..l.offset() + l.numel(), g, &mut cpu_states)
             }
             (Storage::Cuda(p), Storage::Cuda(g)) => p.optim_update(rule, g, states),
             (p, g) => bail!(Error::DeviceMismatch { op: "optimizer", lhs: p.device(), rhs: g.device() }),
         }
     }
+    /// Checks an output (or working buffer) of `len` elements can be allocated here.
+    fn check_out(&self, op: &'static str, len: usize, dtype: DType) -> Result<()> {
+        check_alloc(op, len, dtype, &self.device())
+    }
+    /// A convolution's output of `out` elements plus the unfolded columns of one image
+    /// (the geometry has checked that neither product overflows).
+    fn check_conv(&self, op: &'static str, g: &ConvGeom, out: usize) -> Result<()> {
+        self.check_out(op, out.saturating_add(g.c * g.kh * g.kw * g.ho * g.wo), self.dtype())
+    }
     /// Elements held.
-    fn len_hint(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         match self {
             Storage::Cpu(s) => s.len(),
             Storage::Cuda(s) => s.len(),
@@ -161,11 +202,15 @@ impl Storage {
     }
     pub fn index_select(&self, l: &Layout, ids: &Storage, li: &Layout, dim: usize) -> Result<Storage> {
         let bound = l.shape()[dim];
+        let mut out = l.shape().to_vec();
+        out[dim] = li.numel();
+        self.check_out("index_select", crate::layout::checked_numel("index_select", &out)?, self.dtype())?;
         Ok(on_device2!("index_select", self, ids, |s, i|
             cpu: cpu::index::index_select(s, l, &cpu::index::read_indices("index_select", i, li, bound)?, dim),
             cuda: s.index_select(l, i, li, dim)?))
     }
     pub fn gather(&self, l: &Layout, ids: &Storage, li: &Layout, dim: usize) -> Result<Storage> {
+        self.check_out("gather", li.numel(), self.dtype())?;
         let bound = l.shape()[dim];
         Ok(on_device2!("gather", self, ids, |s, i|
             cpu: cpu::index::gather(s, l, &cpu::index::read_indices("gather", i, li, bound)?, li.shape(), dim),
@@ -180,6 +225,7 @@ impl Storage {
         dim: usize,
         out_shape: &[usize],
     ) -> Result<Storage> {
+        self.check_out("scatter_add", crate::layout::checked_numel("scatter_add", out_shape)?, self.dtype())?;
         let bound = out_shape[dim];
         Ok(on_device2!("scatter_add", self, ids, |s, i|
             cpu: cpu::index::scatter_add(out_shape, &cpu::index::read_indices("scatter_add", i, li, bound)?, s, l, dim)?,
@@ -194,6 +240,7 @@ impl Storage {
         bias: Option<&Storage>,
         g: &ConvGeom,
     ) -> Result<Storage> {
+        self.check_conv("conv2d", g, g.n * g.o * g.ho * g.wo)?;
         Ok(match (self, w, bias) {
             (Storage::Cpu(x), Storage::Cpu(w), None) => Storage::Cpu(cpu::conv::conv2d(x, l, w, lw, None, g)?),
             (Storage::Cpu(x), Storage::Cpu(w), Some(Storage::Cpu(b))) => {
@@ -211,19 +258,22 @@ impl Storage {
         })
     }
     pub fn conv2d_backward_input(&self, l: &Layout, w: &Storage, lw: &Layout, g: &ConvGeom) -> Result<Storage> {
+        self.check_conv("conv2d_backward_input", g, g.n * g.c * g.h * g.w)?;
         Ok(on_device2!("conv2d_backward_input", self, w, |gy, w|
             cpu: cpu::conv::conv2d_backward_input(gy, l, w, lw, g)?,
             cuda: gy.conv2d_backward_input(l, w, lw, g)?))
     }
     pub fn conv2d_backward_weight(&self, l: &Layout, gy: &Storage, lg: &Layout, g: &ConvGeom) -> Result<Storage> {
+        self.check_conv("conv2d_backward_weight", g, g.o * (g.c / g.p.groups) * g.kh * g.kw)?;
         Ok(on_device2!("conv2d_backward_weight", self, gy, |x, gy|
             cpu: cpu::conv::conv2d_backward_weight(x, l, gy, lg, g)?,
             cuda: x.conv2d_backward_weight(l, gy, lg, g)?))
     }
     pub fn max_pool2d(&self, l: &Layout, g: &PoolGeom) -> Result<(Storage, Storage)> {
+        self.check_out("max_pool2d", l.numel() + 2 * g.n * g.c * g.ho * g.wo, self.dtype())?;
         Ok(match self {
             Storage::Cpu(s) => {
-                let (o, i) = cpu::pool2d::max_pool2d(s, l, g)?;
+                let (o, i) = cpu::pooling::max_pool2d(s, l, g)?;
                 (Storage::Cpu(o), Storage::Cpu(i))
             }
             Storage::Cuda(s) => {
@@ -233,12 +283,14 @@ impl Storage {
         })
     }
     pub fn avg_pool2d(&self, l: &Layout, g: &PoolGeom) -> Result<Storage> {
-        Ok(on_device!(self, s => cpu: cpu::pool2d::avg_pool2d(s, l, g)?, cuda: s.avg_pool2d(l, g)?))
+        self.check_out("avg_pool2d", l.numel() + g.n * g.c * g.ho * g.wo, self.dtype())?;
+        Ok(on_device!(self, s => cpu: cpu::pooling::avg_pool2d(s, l, g)?, cuda: s.avg_pool2d(l, g)?))
     }
     pub fn avg_pool2d_backward(&self, l: &Layout, g: &PoolGeom) -> Result<Storage> {
-        Ok(on_device!(self, s => cpu: cpu::pool2d::avg_pool2d_backward(s, l, g)?, cuda: s.avg_pool2d_backward(l, g)?))
+        Ok(on_device!(self, s => cpu: cpu::pooling::avg_pool2d_backward(s, l, g)?, cuda: s.avg_pool2d_backward(l, g)?))
     }
     pub fn softmax_last(&self, l: &Layout, log: bool) -> Result<Storage> {
+        self.check_out("softmax", l.numel(), self.dtype())?;
         Ok(on_device!(self, s => cpu: cpu::softmax::softmax_last(s, l, log)?, cuda: s.softmax_last(l, log)?))
     }
 }

@@ -356,7 +356,7 @@ fn optimizers_match_the_cpu() {
             let ps: Vec<Tensor> =
                 p0.iter().map(|p| p.to_device(dev).unwrap().deep_copy().unwrap().requires_grad(true)).collect();
             let mut opt = make();
-            opt.add_param_group(ps.clone(), None);
+            opt.add_param_group(ps.clone(), None).unwrap();
             for step in &grads {
                 let mut g = lolcore::Gradients::new();
                 for (p, gr) in ps.iter().zip(step) {

@@ -27,8 +27,8 @@ fn schedules_follow_their_formulas() {
     assert!((c.factor(0) - 1.0).abs() < 1e-12 && (c.factor(5) - 0.5).abs() < 1e-12 && c.factor(10).abs() < 1e-12);
     // Applied to an optimizer with two groups, each keeps its own base rate.
     let mut opt = Sgd::new(0.1);
-    opt.add_param_group(vec![param(&[1.0])], None);
-    opt.add_param_group(vec![param(&[1.0])], Some(0.02));
+    opt.add_param_group(vec![param(&[1.0])], None).unwrap();
+    opt.add_param_group(vec![param(&[1.0])], Some(0.02)).unwrap();
     let mut initial = vec![];
     apply_schedule(&e, &mut opt, &mut initial, 2);
     assert_eq!(opt.param_groups().iter().map(|g| g.lr).collect::<Vec<_>>(), vec![0.025, 0.005]);

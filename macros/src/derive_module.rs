@@ -1,6 +1,7 @@
 //! `#[derive(Module)]`: one generated method per trait method, each a walk over the
 //! fields; `FieldInfo` reads a field's `#[module(...)]` attribute once.
 
+use crate::runtime_path::{runtime_path, runtime_path_at};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
@@ -63,7 +64,7 @@ pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
         _ => return Err(syn::Error::new(input.ident.span(), "#[derive(Module)] supports structs only")),
     };
     let infos = fields.iter().enumerate().map(|(i, f)| field_info(i, f)).collect::<syn::Result<Vec<_>>>()?;
-    let p = quote!(::keras::__private);
+    let p = runtime_path();
     let name = &input.ident;
 
     // Fields whose type involves a type parameter need `Module` bounds; a concrete field
@@ -84,9 +85,10 @@ pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
     let visit = infos.iter().filter_map(|f| {
         let (acc, n) = (&f.access, &f.name);
         match f.role {
-            Role::Module => Some(
-                quote_spanned!(f.span=> ::keras::__private::Module::visit(&self.#acc, &#p::join_name(prefix, #n), f);),
-            ),
+            Role::Module => {
+                let pf = runtime_path_at(f.span);
+                Some(quote_spanned!(f.span=> #pf::Module::visit(&self.#acc, &#p::join_name(prefix, #n), f);))
+            }
             Role::Buffer => {
                 Some(quote_spanned!(f.span=> #p::visit_as_buffer(&self.#acc, &#p::join_name(prefix, #n), f);))
             }
@@ -96,8 +98,13 @@ pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
     let visit_mut = infos.iter().filter_map(|f| {
         let (acc, n) = (&f.access, &f.name);
         match f.role {
-            Role::Module => Some(quote_spanned!(f.span=> ::keras::__private::Module::visit_mut(&mut self.#acc, &#p::join_name(prefix, #n), f)?;)),
-            Role::Buffer => Some(quote_spanned!(f.span=> #p::visit_mut_as_buffer(&mut self.#acc, &#p::join_name(prefix, #n), f)?;)),
+            Role::Module => {
+                let pf = runtime_path_at(f.span);
+                Some(quote_spanned!(f.span=> #pf::Module::visit_mut(&mut self.#acc, &#p::join_name(prefix, #n), f)?;))
+            }
+            Role::Buffer => {
+                Some(quote_spanned!(f.span=> #p::visit_mut_as_buffer(&mut self.#acc, &#p::join_name(prefix, #n), f)?;))
+            }
             _ => None,
         }
     });
@@ -105,7 +112,8 @@ pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
         let acc = &f.access;
         match f.role {
             Role::Module | Role::Buffer => {
-                Some(quote_spanned!(f.span=> ::keras::__private::Module::set_training(&mut self.#acc, training);))
+                let pf = runtime_path_at(f.span);
+                Some(quote_spanned!(f.span=> #pf::Module::set_training(&mut self.#acc, training);))
             }
             Role::Training => Some(quote!(self.#acc = training;)),
             Role::Skip => None,

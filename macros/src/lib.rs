@@ -1,9 +1,11 @@
 //! Proc-macros for lol: `#[derive(Module)]` and `sequential![...]`.
 //!
-//! Generated code names every item through `::keras::__private`, so it resolves for a
-//! user who depends on `keras` alone.
+//! Generated code names every item through `::keras::__private` (or
+//! `::lolcore::__private` for a crate that depends on `lolcore` without `keras`), so it
+//! resolves for a user who depends on either alone; both crates re-export the macros.
 
 mod derive_module;
+mod runtime_path;
 mod sequential;
 
 use proc_macro::TokenStream;

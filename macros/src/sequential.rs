@@ -46,7 +46,7 @@ impl Parse for Layers {
 }
 
 pub fn expand(input: Layers) -> syn::Result<TokenStream> {
-    let p = quote!(::keras::__private);
+    let p = crate::runtime_path::runtime_path();
     if input.layers.is_empty() {
         return Err(syn::Error::new(input.span, "sequential! needs at least one layer"));
     }

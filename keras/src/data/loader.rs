@@ -2,9 +2,15 @@
 //! worker threads. Worker w builds batches w, w + n, w + 2n, ... into its own bounded
 //! channel, so batches arrive in order without a reorder buffer and at most `prefetch`
 //! per worker wait in memory.
+//!
+//! Randomness is reproducible whatever the worker count: each epoch draws one seed from
+//! the loader's generator (or the current one), and batch k is built with its own stream
+//! derived from that seed and k as the current generator, so a dataset that augments
+//! with `Tensor::rand`/`randn` gives the same batches with 0, 1 or 8 workers.
 
 use super::dataset::Dataset;
-use lolcore::{rng, Error, Result, Tensor};
+use lolcore::rng::{current_generator, derive_seed, with_generator, Generator};
+use lolcore::{Error, Result, Tensor};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
@@ -18,16 +24,32 @@ pub struct DataLoader<D: Dataset + 'static> {
     drop_last: bool,
     workers: usize,
     prefetch: usize,
+    generator: Option<Generator>,
 }
 
 impl<D: Dataset + 'static> DataLoader<D> {
     /// Batches in order, no workers (batches built on the calling thread).
     pub fn new(dataset: D, batch_size: usize) -> Self {
-        DataLoader { dataset: Arc::new(dataset), batch_size, shuffle: false, drop_last: false, workers: 0, prefetch: 2 }
+        DataLoader {
+            dataset: Arc::new(dataset),
+            batch_size,
+            shuffle: false,
+            drop_last: false,
+            workers: 0,
+            prefetch: 2,
+            generator: None,
+        }
     }
-    /// A new order every epoch (from the global generator: see `manual_seed`).
+    /// A new order every epoch (from the loader's generator, else the current one:
+    /// see `manual_seed`).
     pub fn shuffle(mut self, on: bool) -> Self {
         self.shuffle = on;
+        self
+    }
+    /// Draws the shuffle and each epoch's batch streams from `g` (PyTorch's
+    /// `generator=`), apart from every other draw.
+    pub fn generator(mut self, g: &Generator) -> Self {
+        self.generator = Some(g.clone());
         self
     }
     /// Skip the last batch when it would be smaller than `batch_size`.
@@ -69,14 +91,16 @@ impl<D: Dataset + 'static> DataLoader<D> {
         }
         let n = self.dataset.len();
         let mut order: Vec<usize> = (0..n).collect();
+        let g = self.generator.clone().unwrap_or_else(current_generator);
         if self.shuffle {
-            rng::with_rng(|r| r.shuffle(&mut order));
+            g.with(|r| r.shuffle(&mut order));
         }
+        let seed = g.next_seed();
         let batches: Vec<Vec<usize>> = order.chunks(self.batch_size).take(self.len()).map(|c| c.to_vec()).collect();
         let batches = Arc::new(batches);
         if self.workers == 0 {
             let ds: Arc<dyn Dataset> = self.dataset.clone();
-            return Ok(Batches { source: Source::Inline { ds, batches, next: 0 } });
+            return Ok(Batches { source: Source::Inline { ds, batches, next: 0, seed } });
         }
         let stop = Arc::new(AtomicBool::new(false));
         let mut receivers = Vec::with_capacity(self.workers);
@@ -90,7 +114,7 @@ impl<D: Dataset + 'static> DataLoader<D> {
                 .spawn(move || {
                     let mut k = w;
                     while k < bs.len() && !stop.load(Ordering::Relaxed) {
-                        if tx.send(ds.get_batch(&bs[k])).is_err() {
+                        if tx.send(batch(ds.as_ref(), &bs[k], seed, k)).is_err() {
                             break;
                         }
                         k += workers;
@@ -104,11 +128,17 @@ impl<D: Dataset + 'static> DataLoader<D> {
     }
 }
 
+/// Batch `k` of an epoch, built with its own random stream as the current generator.
+fn batch<D: Dataset + ?Sized>(ds: &D, idx: &[usize], seed: u64, k: usize) -> Result<(Tensor, Tensor)> {
+    with_generator(&Generator::new(derive_seed(seed, k as u64)), || ds.get_batch(idx))
+}
+
 enum Source<D: Dataset + ?Sized> {
     Inline {
         ds: Arc<D>,
         batches: Arc<Vec<Vec<usize>>>,
         next: usize,
+        seed: u64,
     },
     Workers {
         receivers: Vec<Receiver<Result<(Tensor, Tensor)>>>,
@@ -128,10 +158,10 @@ impl Iterator for Batches {
     type Item = Result<(Tensor, Tensor)>;
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.source {
-            Source::Inline { ds, batches, next } => {
+            Source::Inline { ds, batches, next, seed } => {
                 let b = batches.get(*next)?;
                 *next += 1;
-                Some(ds.get_batch(b))
+                Some(batch(ds.as_ref(), b, *seed, *next - 1))
             }
             Source::Workers { receivers, total, next, .. } => {
                 if *next >= *total {

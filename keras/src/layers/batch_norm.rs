@@ -2,8 +2,9 @@
 //! buffers (`running_mean`, `running_var`, `num_batches_tracked` as i64), updated in
 //! training mode with `momentum`, used in eval mode.
 
+use super::param_init::InitErrors;
 use crate::Module;
-use lolcore::nn::{functional, Forward, Init};
+use lolcore::nn::{functional, trace, Forward, Init};
 use lolcore::{no_grad, DType, Error, Result, Tensor};
 
 macro_rules! batch_norm_layer {
@@ -25,21 +26,25 @@ macro_rules! batch_norm_layer {
             eps: f64,
             #[module(training)]
             training: bool,
+            #[module(skip)]
+            init_errors: InitErrors,
         }
 
         impl $name {
             /// Momentum 0.1, eps 1e-5, learnable scale and shift (PyTorch's defaults).
             pub fn new(channels: usize) -> Self {
                 let c = channels;
+                let mut errs = InitErrors::default();
                 $name {
-                    weight: Some(Init::Ones.cpu_tensor(&[c], c, c).requires_grad(true)),
-                    bias: Some(Init::Zeros.cpu_tensor(&[c], c, c).requires_grad(true)),
-                    running_mean: Tensor::full_cpu(0.0, &[c], DType::F32),
-                    running_var: Tensor::full_cpu(1.0, &[c], DType::F32),
-                    num_batches_tracked: Tensor::full_cpu(0.0, &[], DType::I64),
+                    weight: Some(errs.param(Init::Ones, &[c], c, c)),
+                    bias: Some(errs.param(Init::Zeros, &[c], c, c)),
+                    running_mean: errs.buffer(0.0, &[c], DType::F32),
+                    running_var: errs.buffer(1.0, &[c], DType::F32),
+                    num_batches_tracked: errs.buffer(0.0, &[], DType::I64),
                     momentum: 0.1,
                     eps: 1e-5,
                     training: true,
+                    init_errors: errs,
                 }
             }
             pub fn momentum(mut self, m: f64) -> Self {
@@ -62,20 +67,24 @@ macro_rules! batch_norm_layer {
 
         impl Forward for $name {
             fn forward(&self, x: &Tensor) -> Result<Tensor> {
+                self.init_errors.check($op)?;
                 if !$ranks.contains(&x.rank()) {
                     return Err(Error::shape($op, format!("input {:?} must have rank {:?} (channels in dim 1)", x.shape(), $ranks)));
                 }
+                // While `summary()` traces the model, act as in eval mode: it must not
+                // move the running statistics.
+                let training = trace::effective_training(self.training);
                 let y = functional::batch_norm(
                     x,
                     &self.running_mean,
                     &self.running_var,
                     self.weight.as_ref(),
                     self.bias.as_ref(),
-                    self.training,
+                    training,
                     self.momentum,
                     self.eps,
                 )?;
-                if self.training {
+                if training {
                     let t = &self.num_batches_tracked;
                     no_grad(|| t.copy_from(&t.add(&Tensor::full_dtype(1.0, &[], t.dtype(), &t.device())?)?))?;
                 }

@@ -1,5 +1,6 @@
 //! Conv2D (PyTorch's `Conv2d`): NCHW input, weight `[out, in/groups, kh, kw]`.
 
+use super::param_init::InitErrors;
 use super::Activation;
 use crate::Module;
 use lolcore::nn::{functional, Forward, Init};
@@ -22,18 +23,21 @@ pub struct Conv2D {
     shape: (usize, usize, usize, usize),
     #[module(skip)]
     init: (Init, Option<Init>),
+    #[module(skip)]
+    init_errors: InitErrors,
 }
 
 impl Conv2D {
     /// A `kernel × kernel` convolution, stride 1, no padding, PyTorch's initialisation.
     pub fn new(in_channels: usize, out_channels: usize, kernel: usize) -> Conv2D {
         Conv2D {
-            weight: Tensor::full_cpu(0.0, &[0], lolcore::DType::F32),
+            weight: Tensor::new::<f32>(&[]),
             bias: None,
             params: Conv2dParams::default(),
             activation: Activation::Linear,
             shape: (in_channels, out_channels, kernel, kernel),
             init: (Init::TorchDefault, Some(Init::TorchDefault)),
+            init_errors: InitErrors::default(),
         }
         .rebuild()
     }
@@ -42,10 +46,12 @@ impl Conv2D {
     fn rebuild(mut self) -> Self {
         let (cin, cout, kh, kw) = self.shape;
         let g = self.params.groups.max(1);
-        let fan_in = (cin / g) * kh * kw;
-        let fan_out = (cout / g) * kh * kw;
-        self.weight = self.init.0.cpu_tensor(&[cout, cin / g, kh, kw], fan_in, fan_out).requires_grad(true);
-        self.bias = self.init.1.map(|i| i.cpu_tensor(&[cout], fan_in, fan_out).requires_grad(true));
+        let fan_in = (cin / g).saturating_mul(kh).saturating_mul(kw);
+        let fan_out = (cout / g).saturating_mul(kh).saturating_mul(kw);
+        let mut errs = InitErrors::default();
+        self.weight = errs.param(self.init.0, &[cout, cin / g, kh, kw], fan_in, fan_out);
+        self.bias = self.init.1.map(|i| errs.param(i, &[cout], fan_in, fan_out));
+        self.init_errors = errs;
         self
     }
     pub fn padding(mut self, p: usize) -> Self {
@@ -82,6 +88,7 @@ impl Conv2D {
 
 impl Forward for Conv2D {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.init_errors.check("Conv2D")?;
         let y = functional::conv2d(x, &self.weight, self.bias.as_ref(), self.params)?;
         self.activation.apply(&y)
     }

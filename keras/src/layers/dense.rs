@@ -1,5 +1,6 @@
 //! Dense (PyTorch's `Linear`): `y = x·Wᵀ + b`, weight `[out, in]`.
 
+use super::param_init::InitErrors;
 use super::Activation;
 use crate::Module;
 use lolcore::nn::{functional, Forward, Init};
@@ -20,20 +21,17 @@ pub struct Dense {
     in_features: usize,
     #[module(skip)]
     out_features: usize,
+    #[module(skip)]
+    init_errors: InitErrors,
 }
 
 impl Dense {
     /// PyTorch's initialisation: weight and bias U(−1/√in, 1/√in).
     pub fn new(in_features: usize, out_features: usize) -> Dense {
-        let w = Init::TorchDefault.cpu_tensor(&[out_features, in_features], in_features, out_features);
-        let b = Init::TorchDefault.cpu_tensor(&[out_features], in_features, out_features);
-        Dense {
-            weight: w.requires_grad(true),
-            bias: Some(b.requires_grad(true)),
-            activation: Activation::Linear,
-            in_features,
-            out_features,
-        }
+        let mut errs = InitErrors::default();
+        let w = errs.param(Init::TorchDefault, &[out_features, in_features], in_features, out_features);
+        let b = errs.param(Init::TorchDefault, &[out_features], in_features, out_features);
+        Dense { weight: w, bias: Some(b), activation: Activation::Linear, in_features, out_features, init_errors: errs }
     }
     /// Applies `activation` to the output (Keras's `activation=`).
     pub fn activation(mut self, activation: Activation) -> Self {
@@ -42,22 +40,21 @@ impl Dense {
     }
     /// With or without a bias (`use_bias`).
     pub fn bias(mut self, on: bool) -> Self {
-        self.bias =
-            if on { Some(Init::Zeros.cpu_tensor(&[self.out_features], 0, 0).requires_grad(true)) } else { None };
+        self.bias = if on { Some(self.init_errors.param(Init::Zeros, &[self.out_features], 0, 0)) } else { None };
         self
     }
-    /// Re-initialises the weight (`kernel_initializer`).
+    /// Re-initialises the weight (`kernel_initializer`). An invalid initialiser (a NaN
+    /// bound) makes the layer's forward return that error.
     pub fn init(mut self, init: Init) -> Self {
-        self.weight = init
-            .cpu_tensor(&[self.out_features, self.in_features], self.in_features, self.out_features)
-            .requires_grad(true);
+        let (i, o) = (self.in_features, self.out_features);
+        self.weight = self.init_errors.param(init, &[o, i], i, o);
         self
     }
     /// Re-initialises the bias (`bias_initializer`).
     pub fn bias_init(mut self, init: Init) -> Self {
         if self.bias.is_some() {
-            self.bias =
-                Some(init.cpu_tensor(&[self.out_features], self.in_features, self.out_features).requires_grad(true));
+            let (i, o) = (self.in_features, self.out_features);
+            self.bias = Some(self.init_errors.param(init, &[o], i, o));
         }
         self
     }
@@ -71,6 +68,7 @@ impl Dense {
 
 impl Forward for Dense {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.init_errors.check("Dense")?;
         let y = functional::linear(x, &self.weight, self.bias.as_ref())?;
         self.activation.apply(&y)
     }

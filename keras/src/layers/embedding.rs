@@ -1,5 +1,6 @@
 //! Embedding: a lookup table of `[vocab, dim]` rows.
 
+use super::param_init::InitErrors;
 use crate::Module;
 use lolcore::nn::{functional, Forward, Init};
 use lolcore::{Result, Tensor};
@@ -8,18 +9,21 @@ use lolcore::{Result, Tensor};
 #[derive(Module)]
 pub struct Embedding {
     pub weight: Tensor,
+    #[module(skip)]
+    init_errors: InitErrors,
 }
 
 impl Embedding {
     pub fn new(vocab: usize, dim: usize) -> Self {
-        Embedding {
-            weight: Init::Normal { mean: 0.0, std: 1.0 }.cpu_tensor(&[vocab, dim], vocab, dim).requires_grad(true),
-        }
+        let mut errs = InitErrors::default();
+        let weight = errs.param(Init::Normal { mean: 0.0, std: 1.0 }, &[vocab, dim], vocab, dim);
+        Embedding { weight, init_errors: errs }
     }
 }
 
 impl Forward for Embedding {
     fn forward(&self, ids: &Tensor) -> Result<Tensor> {
+        self.init_errors.check("Embedding")?;
         functional::embedding(ids, &self.weight)
     }
 }

@@ -1,5 +1,6 @@
 //! LayerNorm (PyTorch's `LayerNorm`): normalises over the last dims.
 
+use super::param_init::InitErrors;
 use crate::Module;
 use lolcore::nn::{functional, Forward, Init};
 use lolcore::{Result, Tensor};
@@ -13,6 +14,8 @@ pub struct LayerNorm {
     normalized_shape: Vec<usize>,
     #[module(skip)]
     eps: f64,
+    #[module(skip)]
+    init_errors: InitErrors,
 }
 
 impl LayerNorm {
@@ -22,12 +25,14 @@ impl LayerNorm {
     }
     /// Over the last `shape.len()` dims.
     pub fn with_shape(shape: &[usize]) -> Self {
-        let n: usize = shape.iter().product();
+        let n = shape.iter().fold(1usize, |a, &d| a.saturating_mul(d));
+        let mut errs = InitErrors::default();
         LayerNorm {
-            weight: Some(Init::Ones.cpu_tensor(shape, n, n).requires_grad(true)),
-            bias: Some(Init::Zeros.cpu_tensor(shape, n, n).requires_grad(true)),
+            weight: Some(errs.param(Init::Ones, shape, n, n)),
+            bias: Some(errs.param(Init::Zeros, shape, n, n)),
             normalized_shape: shape.to_vec(),
             eps: 1e-5,
+            init_errors: errs,
         }
     }
     pub fn eps(mut self, e: f64) -> Self {
@@ -38,6 +43,7 @@ impl LayerNorm {
 
 impl Forward for LayerNorm {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.init_errors.check("LayerNorm")?;
         functional::layer_norm(x, &self.normalized_shape, self.weight.as_ref(), self.bias.as_ref(), self.eps)
     }
 }

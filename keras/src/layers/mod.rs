@@ -9,6 +9,7 @@ mod dropout;
 mod embedding;
 mod flatten;
 mod layer_norm;
+mod param_init;
 mod pooling;
 
 pub use activation::{Activation, Gelu, LeakyRelu, Relu, Sigmoid, Softmax, Tanh};

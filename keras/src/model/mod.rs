@@ -13,13 +13,19 @@ use crate::metrics::Metric;
 use lolcore::nn::{Forward, Module};
 use lolcore::optim::Optimizer;
 use lolcore::safetensors::{load_module, save_module, LoadOptions, LoadReport};
-use lolcore::{Device, Error, Result, Tensor};
+use lolcore::{Device, Error, Result, Tensor, TensorId};
+use std::collections::HashSet;
 use std::path::Path;
 
 pub(crate) struct Compiled {
     pub optimizer: Box<dyn Optimizer>,
     pub loss: LossConfig,
     pub metrics: Vec<Metric>,
+    /// `compile` gave the optimizer all of the module's parameters (it had no groups):
+    /// parameters the module gains later join them.
+    pub auto_bound: bool,
+    /// Parameters already reported as in no optimizer group.
+    pub unbound_warned: HashSet<TensorId>,
 }
 
 /// A trainable model: `Model::new(module)`, `compile`, then `fit`/`evaluate`/`predict`.
@@ -67,10 +73,18 @@ impl<M: Module + Forward> Model<M> {
         metrics: &[Metric],
     ) -> &mut Self {
         let mut optimizer: Box<dyn Optimizer> = Box::new(optimizer);
-        if optimizer.param_groups().is_empty() {
-            optimizer.add_param_group(self.module.parameters(), None);
+        let auto_bound = optimizer.param_groups().is_empty();
+        if auto_bound {
+            // `parameters()` lists each parameter once, so this cannot fail.
+            let _ = optimizer.add_param_group(self.module.parameters(), None);
         }
-        self.compiled = Some(Compiled { optimizer, loss: loss.into(), metrics: metrics.to_vec() });
+        self.compiled = Some(Compiled {
+            optimizer,
+            loss: loss.into(),
+            metrics: metrics.to_vec(),
+            auto_bound,
+            unbound_warned: HashSet::new(),
+        });
         self
     }
     pub fn is_compiled(&self) -> bool {
@@ -85,8 +99,13 @@ impl<M: Module + Forward> Model<M> {
     pub fn into_module(self) -> M {
         self.module
     }
+    /// Where the model's parameters are (where fit/evaluate/predict compute).
     pub fn device(&self) -> Device {
-        self.device
+        let mut dev = None;
+        self.module.visit("", &mut |_, t, _| {
+            dev.get_or_insert(t.device());
+        });
+        dev.unwrap_or(self.device)
     }
     /// The compiled optimizer (to read or change learning rates).
     pub fn optimizer_mut(&mut self) -> Option<&mut (dyn Optimizer + 'static)> {
@@ -99,14 +118,49 @@ impl<M: Module + Forward> Model<M> {
         self
     }
     /// Moves the weights to `device`; fit/evaluate/predict then run there (data may stay
-    /// on the CPU). The optimizer is re-bound to the moved parameters, with fresh state.
+    /// on the CPU). The optimizer follows its parameters: groups, learning rates and
+    /// state (moments, step counts) are kept.
     pub fn to_device(&mut self, device: &Device) -> Result<()> {
         self.module.move_to(device)?;
         self.device = *device;
-        if let Some(c) = &mut self.compiled {
-            let lrs: Vec<f64> = c.optimizer.param_groups().iter().map(|g| g.lr).collect();
-            c.optimizer.clear();
-            c.optimizer.add_param_group(self.module.parameters(), lrs.first().copied());
+        self.sync_parameters()
+    }
+
+    /// Brings the optimizer up to date with the module after anything replaced its
+    /// tensors (`module_mut().move_to(..)`, `cast_to(..)`, a new layer): it rebinds the
+    /// parameters it holds (by identity, keeping groups and state), gives parameters the
+    /// module gained to an optimizer that `compile` bound, and reports once any other
+    /// parameter that no group holds (it would never train). `fit` and
+    /// `train_on_batch` call it themselves.
+    pub fn sync_parameters(&mut self) -> Result<()> {
+        let named = self.module.named_parameters();
+        if let Some((_, p)) = named.first() {
+            self.device = p.device();
+        }
+        let Some(c) = &mut self.compiled else { return Ok(()) };
+        let params: Vec<Tensor> = named.iter().map(|(_, t)| t.clone()).collect();
+        c.optimizer.name_parameters(&named);
+        c.optimizer.rebind(&params)?;
+        let held: HashSet<TensorId> =
+            c.optimizer.param_groups().iter().flat_map(|g| g.params.iter().map(|p| p.id())).collect();
+        let unbound: Vec<&(String, Tensor)> = named.iter().filter(|(_, t)| !held.contains(&t.id())).collect();
+        if unbound.is_empty() {
+            return Ok(());
+        }
+        if c.auto_bound {
+            let lr = c.optimizer.learning_rate();
+            c.optimizer.add_param_group(unbound.iter().map(|(_, t)| t.clone()).collect(), Some(lr))?;
+            return Ok(());
+        }
+        let fresh: Vec<&str> =
+            unbound.iter().filter(|(_, t)| c.unbound_warned.insert(t.id())).map(|(n, _)| n.as_str()).collect();
+        if !fresh.is_empty() {
+            eprintln!(
+                "warning: {} parameter(s) of the model are in no group of the {} optimizer and will not train: {}",
+                fresh.len(),
+                c.optimizer.name(),
+                fresh.join(", ")
+            );
         }
         Ok(())
     }

@@ -65,6 +65,7 @@ impl<M: Module + Forward> Model<M> {
     pub fn fit_with(&mut self, x: &Tensor, y: &Tensor, mut opts: FitOptions<'_>) -> Result<History> {
         let op = "fit";
         self.compiled(op)?;
+        self.sync_parameters()?;
         let n_all = check_xy(op, x, Some(y), opts.batch_size)?;
         if !(0.0..1.0).contains(&opts.validation_split) {
             return Err(Error::arg(op, format!("validation_split must be in [0, 1), got {}", opts.validation_split)));
@@ -87,7 +88,7 @@ impl<M: Module + Forward> Model<M> {
             (None, _) => Some((x.narrow(0, n, n_val)?, y.narrow(0, n, n_val)?)),
         };
         self.input_shape = Some(x.dims()[1..].to_vec());
-        let dev = self.device;
+        let dev = self.device();
         let (xd, yd) = (staged(x, &dev)?, staged(y, &dev)?);
         let bs = opts.batch_size;
         let steps = n.div_ceil(bs);
@@ -103,6 +104,8 @@ impl<M: Module + Forward> Model<M> {
             for cb in callbacks.iter_mut() {
                 cb.on_epoch_begin(epoch, self)?;
             }
+            // A callback may have replaced tensors (moved, cast, swapped a layer).
+            self.sync_parameters()?;
             self.module.set_training(true);
             let mut order: Vec<u32> = (0..n as u32).collect();
             if opts.shuffle {
@@ -198,8 +201,9 @@ impl<M: Module + Forward> Model<M> {
     pub fn train_on_batch(&mut self, x: &Tensor, y: &Tensor) -> Result<Scores> {
         let op = "train_on_batch";
         self.compiled(op)?;
+        self.sync_parameters()?;
         check_xy(op, x, Some(y), 1)?;
-        let dev = self.device;
+        let dev = self.device();
         let (xb, yb) = (x.to_device(&dev)?, y.to_device(&dev)?);
         self.module.set_training(true);
         let pred = self.module.forward(&xb)?;
@@ -235,7 +239,7 @@ impl<M: Module + Forward> Model<M> {
         let loss_cfg = self.compiled("evaluate")?.loss;
         let was_training = self.module.is_training();
         self.module.set_training(false);
-        let dev = self.device;
+        let dev = self.device();
         let mut meter = LossMeter::default();
         let mut states = self.metric_states();
         let result = no_grad(|| -> Result<()> {
@@ -268,7 +272,7 @@ impl<M: Module + Forward> Model<M> {
         self.input_shape = Some(x.dims()[1..].to_vec());
         let was_training = self.module.is_training();
         self.module.set_training(false);
-        let dev = self.device;
+        let dev = self.device();
         let out = no_grad(|| -> Result<Tensor> {
             let mut parts = Vec::with_capacity(n.div_ceil(batch_size));
             for start in (0..n).step_by(batch_size) {

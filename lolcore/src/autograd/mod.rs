@@ -89,6 +89,42 @@ impl Tensor {
     }
 }
 
+/// A tensor an op keeps for its backward, with the version its storage had then
+/// (PyTorch's saved-variable check): if anything writes to that storage in place before
+/// the backward runs, the gradient would silently use the new values, so reading it
+/// back is an error naming the op and the tensor instead.
+pub(crate) struct Saved {
+    t: Tensor,
+    version: u64,
+    op: &'static str,
+    role: &'static str,
+}
+
+impl Saved {
+    /// Keeps `t` (detached) for op `op`, where `role` says which tensor it is ("input 0",
+    /// "weight", "output", ...).
+    pub(crate) fn new(op: &'static str, role: &'static str, t: &Tensor) -> Saved {
+        Saved { t: t.detach(), version: t.version(), op, role }
+    }
+    /// The saved tensor, if its storage was not written since it was saved.
+    pub(crate) fn get(&self) -> Result<&Tensor> {
+        let now = self.t.version();
+        if now != self.version {
+            return Err(crate::Error::Autograd(format!(
+                "`{}` saved its {} (shape {:?}, {}) for the backward pass, and it was modified in place afterwards \
+                 (version {} when saved, {now} now): the gradient would be wrong. Modify a copy (deep_copy) instead, \
+                 or run the forward pass again after the in-place write",
+                self.op,
+                self.role,
+                self.t.shape(),
+                self.t.dtype(),
+                self.version
+            )));
+        }
+        Ok(&self.t)
+    }
+}
+
 /// Sums a broadcast gradient back down to `shape` (the adjoint of broadcasting).
 pub(crate) fn sum_to(g: &Tensor, shape: &[usize]) -> Result<Tensor> {
     if g.shape() == shape {

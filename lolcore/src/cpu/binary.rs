@@ -2,7 +2,7 @@
 //! broadcast to the output shape; inner loops specialise on unit and zero strides so
 //! `a + b`, `a + bias` and `a * scalar` all run as tight, vectorisable loops.
 
-use super::pool;
+use super::buffer_pool as pool;
 use super::storage::{CpuElem, CpuStorage};
 use super::strided::Rows;
 use crate::dtype::{FloatElem, NumElem};

@@ -1,6 +1,6 @@
 //! dtype conversion and strided copies on the CPU.
 
-use super::pool;
+use super::buffer_pool as pool;
 use super::storage::{CpuElem, CpuStorage};
 use super::strided::{gather_contiguous, Rows};
 use crate::dtype::DType;
@@ -22,7 +22,7 @@ fn convert<A: CpuElem, B: CpuElem>(src: &[A], l: &Layout) -> Vec<B> {
 }
 
 fn convert_to<B: CpuElem>(s: &CpuStorage, l: &Layout) -> Vec<B> {
-    crate::cpu_dispatch!(s, v => convert(v, l))
+    crate::cpu::storage::cpu_dispatch!(s, v => convert(v, l))
 }
 
 /// A contiguous copy of the view in dtype `to`.
@@ -43,7 +43,7 @@ pub fn to_dtype(s: &CpuStorage, l: &Layout, to: DType) -> CpuStorage {
 
 /// A contiguous copy of the view.
 pub fn contiguous(s: &CpuStorage, l: &Layout) -> CpuStorage {
-    crate::cpu_dispatch!(s, v => CpuElem::wrap(gather_contiguous(v, l)))
+    crate::cpu::storage::cpu_dispatch!(s, v => CpuElem::wrap(gather_contiguous(v, l)))
 }
 
 /// Copies `src` (viewed through `ls`) into the view `ld` of `dst`. Shapes must match.

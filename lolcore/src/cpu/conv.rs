@@ -5,11 +5,11 @@
 //! so a slower core simply takes fewer). Batches too small to occupy every thread run
 //! image by image with the GEMMs themselves parallel.
 
+use super::buffer_pool as pool;
 use super::gemm::{GemmElem, MatRef};
-use super::parallel::{num_threads, par_chunks_mut};
-use super::pool;
 use super::storage::{CpuElem, CpuStorage};
 use super::strided::{dense, Dense};
+use super::thread_pool::{num_threads, par_chunks_mut};
 use super::unfold::{col2im, im2col_row};
 use crate::error::{Error, Result};
 use crate::layout::Layout;

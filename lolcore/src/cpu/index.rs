@@ -1,7 +1,7 @@
 //! Index ops on the CPU: index_select, gather and scatter_add. Index values are checked
 //! against the indexed dim; an out-of-range label is an error, never an out-of-bounds read.
 
-use super::pool;
+use super::buffer_pool as pool;
 use super::storage::{CpuElem, CpuStorage};
 use super::strided::{dense, Rows};
 use crate::dtype::NumElem;
@@ -54,7 +54,7 @@ pub fn index_select(s: &CpuStorage, l: &Layout, ids: &[usize], dim: usize) -> Cp
         }
         out
     }
-    crate::cpu_dispatch!(s, v => CpuElem::wrap(go(v, l, ids, dim)))
+    crate::cpu::storage::cpu_dispatch!(s, v => CpuElem::wrap(go(v, l, ids, dim)))
 }
 
 /// `out[i][j][k] = src[i][ids[i][j][k]][k]` (for dim 1): out has the ids' shape.
@@ -76,7 +76,7 @@ pub fn gather(s: &CpuStorage, l: &Layout, ids: &[usize], ids_shape: &[usize], di
         });
         out
     }
-    crate::cpu_dispatch!(s, v => CpuElem::wrap(go(v, l, ids, ids_shape, dim)))
+    crate::cpu::storage::cpu_dispatch!(s, v => CpuElem::wrap(go(v, l, ids, ids_shape, dim)))
 }
 
 /// A zero tensor of `out_shape` with `src` added at the positions `ids` name along `dim`
@@ -91,7 +91,7 @@ pub fn scatter_add(out_shape: &[usize], ids: &[usize], s: &CpuStorage, l: &Layou
             let (n_in, n_out) = (l.shape()[r - 1], out_shape[r - 1]);
             let mut out = pool::filled::<T>(crate::layout::numel(out_shape), T::zero());
             let rows_per = (super::strided::PAR_THRESHOLD / n_out.max(1)).max(1);
-            super::parallel::par_chunks_mut(&mut out, rows_per * n_out, |t, chunk| {
+            super::thread_pool::par_chunks_mut(&mut out, rows_per * n_out, |t, chunk| {
                 for (k, row) in chunk.chunks_mut(n_out).enumerate() {
                     let base = (t * rows_per + k) * n_in;
                     for (&id, &s) in ids[base..base + n_in].iter().zip(&src[base..base + n_in]) {

@@ -1,10 +1,10 @@
 //! Batched matmul on the CPU: one GEMM per batch element over strided views; small
 //! matrices in large batches run one GEMM per thread, large ones share all threads.
 
+use super::buffer_pool as pool;
 use super::gemm::{dgemm, sgemm, MatRef};
-use super::parallel::par_chunks_mut;
-use super::pool;
 use super::storage::{CpuElem, CpuStorage};
+use super::thread_pool::par_chunks_mut;
 use crate::error::{Error, Result};
 use crate::layout::Layout;
 use crate::Device;

@@ -1,7 +1,8 @@
 //! The CPU backend: pooled buffers, strided loops, a packed AVX2 GEMM, and a fork-join
-//! pool above a size threshold.
+//! thread pool above a size threshold.
 
 pub mod binary;
+pub mod buffer_pool;
 pub mod cast;
 pub mod conv;
 pub mod gemm;
@@ -9,13 +10,12 @@ pub mod index;
 pub mod inplace;
 pub mod matmul;
 pub mod optim;
-pub mod parallel;
-pub mod pool;
-pub mod pool2d;
+pub mod pooling;
 pub mod reduce;
 pub mod softmax;
 pub mod storage;
 pub mod strided;
+pub mod thread_pool;
 pub mod unary;
 pub mod unfold;
 

@@ -3,10 +3,10 @@
 //! outputs run in parallel; otherwise the input is walked in memory order and folded
 //! into the output (`sum(0)` of `[N, C]` becomes N vector adds of C).
 
-use super::parallel::par_chunks_mut;
-use super::pool;
+use super::buffer_pool as pool;
 use super::storage::{CpuElem, CpuStorage};
 use super::strided::{Rows, PAR_THRESHOLD};
+use super::thread_pool::par_chunks_mut;
 use crate::dtype::NumElem;
 use crate::error::{Error, Result};
 use crate::layout::{contiguous_strides, Layout};
@@ -205,6 +205,6 @@ fn arg_typed<T: CpuElem>(op: ArgReduceOp, src: &[T], layout: &Layout, dim: usize
 
 /// Index of the max/min along `dim` (u32, first occurrence on ties).
 pub fn arg_reduce(op: ArgReduceOp, s: &CpuStorage, l: &Layout, dim: usize) -> Result<CpuStorage> {
-    let v = crate::cpu_dispatch!(s, v => arg_typed(op, v, l, dim));
+    let v = crate::cpu::storage::cpu_dispatch!(s, v => arg_typed(op, v, l, dim));
     Ok(u32::wrap(v))
 }

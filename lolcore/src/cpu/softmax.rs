@@ -1,9 +1,9 @@
 //! Softmax and log-softmax over the last dim of contiguous rows, in one pass per row.
 
-use super::parallel::par_chunks_mut;
-use super::pool;
+use super::buffer_pool as pool;
 use super::storage::{CpuElem, CpuStorage};
 use super::strided::{dense, PAR_THRESHOLD};
+use super::thread_pool::par_chunks_mut;
 use crate::dtype::FloatElem;
 use crate::error::{Error, Result};
 use crate::layout::Layout;

@@ -1,6 +1,6 @@
 //! CPU storage: one pooled buffer per dtype.
 
-use super::pool::{Buf, PoolElem};
+use super::buffer_pool::{Buf, PoolElem};
 use crate::dtype::{DType, WithDType};
 use half::{bf16, f16};
 
@@ -59,8 +59,6 @@ cpu_elem!(i64, I64);
 
 /// Runs a generic expression over whichever typed slice the storage holds.
 /// `$s` is bound to `&[T]` for the variant's `T`.
-#[macro_export]
-#[doc(hidden)]
 macro_rules! cpu_dispatch {
     ($storage:expr, $s:ident => $body:expr) => {
         match $storage {
@@ -74,7 +72,7 @@ macro_rules! cpu_dispatch {
         }
     };
 }
-pub use cpu_dispatch;
+pub(crate) use cpu_dispatch;
 
 impl CpuStorage {
     pub fn dtype(&self) -> DType {
@@ -99,7 +97,7 @@ impl CpuStorage {
         Self::filled(dtype, len, 0.0)
     }
     pub fn filled(dtype: DType, len: usize, v: f64) -> Self {
-        use super::pool::filled;
+        use super::buffer_pool::filled;
         match dtype {
             DType::F32 => f32::wrap(filled(len, v as f32)),
             DType::F64 => f64::wrap(filled(len, v)),
@@ -113,7 +111,7 @@ impl CpuStorage {
     /// A byte-for-byte copy.
     pub fn duplicate(&self) -> Self {
         cpu_dispatch!(self, s => {
-            let mut v = super::pool::take(s.len());
+            let mut v = super::buffer_pool::take(s.len());
             v.copy_from_slice(s);
             CpuElem::wrap(v)
         })

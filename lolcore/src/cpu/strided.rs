@@ -2,7 +2,7 @@
 //! first, so a contiguous tensor is one long row and `[N, C] + [C]` is N rows of C:
 //! kernels then run tight loops over rows, whatever the views were.
 
-use super::parallel::{num_threads, par_chunks_mut, par_for, SyncPtr};
+use super::thread_pool::{num_threads, par_chunks_mut, par_for, SyncPtr};
 use crate::layout::Layout;
 
 /// Below this many elements an op runs on the calling thread: a fork costs more.
@@ -143,8 +143,8 @@ impl<const N: usize> Rows<N> {
 }
 
 /// Gathers a strided view into a new contiguous vector.
-pub fn gather_contiguous<T: crate::cpu::pool::PoolElem>(src: &[T], layout: &Layout) -> Vec<T> {
-    let mut out = crate::cpu::pool::take::<T>(layout.numel());
+pub fn gather_contiguous<T: crate::cpu::buffer_pool::PoolElem>(src: &[T], layout: &Layout) -> Vec<T> {
+    let mut out = crate::cpu::buffer_pool::take::<T>(layout.numel());
     copy_into(src, layout, &mut out);
     out
 }
@@ -170,12 +170,12 @@ pub fn copy_into<T: Copy + Send + Sync>(src: &[T], layout: &Layout, out: &mut [T
 
 /// A view's elements in row-major order: borrowed when the view is already contiguous,
 /// else gathered into a pooled buffer (returned to the pool on drop).
-pub enum Dense<'a, T: crate::cpu::pool::PoolElem> {
+pub enum Dense<'a, T: crate::cpu::buffer_pool::PoolElem> {
     Borrowed(&'a [T]),
-    Owned(crate::cpu::pool::Buf<T>),
+    Owned(crate::cpu::buffer_pool::Buf<T>),
 }
 
-impl<T: crate::cpu::pool::PoolElem> std::ops::Deref for Dense<'_, T> {
+impl<T: crate::cpu::buffer_pool::PoolElem> std::ops::Deref for Dense<'_, T> {
     type Target = [T];
     fn deref(&self) -> &[T] {
         match self {
@@ -186,9 +186,9 @@ impl<T: crate::cpu::pool::PoolElem> std::ops::Deref for Dense<'_, T> {
 }
 
 /// The elements of `layout` over `src`, copying only when they are not contiguous.
-pub fn dense<'a, T: crate::cpu::pool::PoolElem>(src: &'a [T], layout: &Layout) -> Dense<'a, T> {
+pub fn dense<'a, T: crate::cpu::buffer_pool::PoolElem>(src: &'a [T], layout: &Layout) -> Dense<'a, T> {
     match layout.contiguous_range() {
         Some((a, b)) => Dense::Borrowed(&src[a..b]),
-        None => Dense::Owned(crate::cpu::pool::Buf::new(gather_contiguous(src, layout))),
+        None => Dense::Owned(crate::cpu::buffer_pool::Buf::new(gather_contiguous(src, layout))),
     }
 }

@@ -1,6 +1,6 @@
 //! Elementwise float functions on the CPU: one pass, strided input, contiguous output.
 
-use super::pool;
+use super::buffer_pool as pool;
 use super::storage::{CpuElem, CpuStorage};
 use super::strided::Rows;
 use crate::dtype::FloatElem;

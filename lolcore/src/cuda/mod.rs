@@ -10,8 +10,8 @@ mod optim;
 mod rand;
 mod reduce;
 
-pub use optim::apply_multi as optim_apply_multi;
-pub use rand::random;
+pub(crate) use optim::apply_multi as optim_apply_multi;
+pub(crate) use rand::random;
 
 use crate::cpu::CpuStorage;
 use crate::error::{bail, Error, Result};
@@ -42,7 +42,7 @@ pub(crate) fn gpu(ordinal: usize) -> Result<Arc<GpuDevice>> {
     entry.clone().map_err(|e| Error::Cuda(format!("cuda:{ordinal}: {e}")))
 }
 
-pub fn init_device(ordinal: usize) -> Result<()> {
+pub(crate) fn init_device(ordinal: usize) -> Result<()> {
     gpu(ordinal).map(|_| ())
 }
 
@@ -110,7 +110,7 @@ pub(crate) fn bits_suffix(dt: DType) -> &'static str {
 }
 
 /// A tensor's elements on a GPU.
-pub struct CudaStorage {
+pub(crate) struct CudaStorage {
     pub(crate) buf: CudaSlice<u8>,
     pub(crate) dtype: DType,
     pub(crate) len: usize,
@@ -171,9 +171,6 @@ impl CudaStorage {
     pub fn len(&self) -> usize {
         self.len
     }
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
     pub(crate) fn ptr(&self) -> u64 {
         self.dev.ptr(&self.buf)
     }
@@ -226,7 +223,7 @@ impl CudaStorage {
     pub fn from_cpu(s: &CpuStorage, device: &Device) -> Result<Self> {
         let Device::Cuda(i) = device else { bail!(Error::msg("internal: CUDA storage for a CPU device")) };
         let dev = gpu(*i)?;
-        let bytes = crate::cpu_dispatch!(s, v => as_bytes(v));
+        let bytes = crate::cpu::storage::cpu_dispatch!(s, v => as_bytes(v));
         let buf = dev.upload(bytes).map_err(cuda_err)?;
         Ok(CudaStorage { buf, dtype: s.dtype(), len: s.len(), dev })
     }
@@ -269,7 +266,7 @@ fn as_bytes<T: Copy>(v: &[T]) -> &[u8] {
 fn from_bytes(dtype: DType, bytes: &[u8]) -> CpuStorage {
     let n = bytes.len() / dtype.size_in_bytes();
     let mut s = CpuStorage::zeros(dtype, n);
-    crate::cpu_dispatch!(&mut s, v => {
+    crate::cpu::storage::cpu_dispatch!(&mut s, v => {
         // SAFETY: `v` holds n elements of the dtype whose n·size bytes are `bytes`.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), v.as_mut_ptr().cast::<u8>(), bytes.len()) }
     });
@@ -278,6 +275,7 @@ fn from_bytes(dtype: DType, bytes: &[u8]) -> CpuStorage {
 
 /// Every (module, kernel) this backend may launch, for the NVRTC check that they all
 /// exist (a misspelt name would otherwise surface only on a GPU).
+#[doc(hidden)]
 pub fn kernel_names() -> Vec<(&'static str, String)> {
     let floats = [DType::F32, DType::F64, DType::F16, DType::BF16];
     let all = [DType::F32, DType::F64, DType::F16, DType::BF16, DType::U8, DType::U32, DType::I64];

@@ -1,4 +1,4 @@
-//! Random tensors drawn on the GPU (Philox), seeded from the global generator, so
+//! Random tensors drawn on the GPU (Philox), seeded by the caller's generator, so
 //! dropout masks and initialisers never cross the PCIe bus.
 
 use super::{gpu, launch, CudaStorage};
@@ -8,7 +8,7 @@ use lol_kernels::cudarc::driver::PushKernelArg;
 use lol_kernels::grid_1d;
 
 /// `n` f32 samples, uniform in [lo, hi) or normal(mean, std), on CUDA device `ordinal`.
-pub fn random(ordinal: usize, n: usize, normal: bool, a: f64, b: f64) -> Result<CudaStorage> {
+pub fn random(ordinal: usize, n: usize, normal: bool, a: f64, b: f64, seed: u64) -> Result<CudaStorage> {
     let dev = gpu(ordinal)?;
     let out = CudaStorage::alloc(&dev, DType::F32, n)?;
     if n == 0 {
@@ -16,7 +16,7 @@ pub fn random(ordinal: usize, n: usize, normal: bool, a: f64, b: f64) -> Result<
     }
     let name = if normal { "rand_normal_f32" } else { "rand_uniform_f32" };
     let f = out.function("rand", name)?;
-    let (seed, offset) = (crate::rng::next_seed(), 0u64);
+    let offset = 0u64;
     let (n64, af, bf, y) = (n as u64, a as f32, b as f32, out.ptr());
     let mut l = dev.stream.launch_builder(&f);
     l.arg(&n64).arg(&seed).arg(&offset).arg(&af).arg(&bf).arg(&y);

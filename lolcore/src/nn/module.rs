@@ -4,8 +4,9 @@
 //! built on that one visit.
 
 use crate::error::{Error, Result};
-use crate::tensor::Tensor;
+use crate::tensor::{Tensor, TensorId};
 use crate::{DType, Device};
+use std::collections::HashMap;
 
 /// Whether a named tensor is trained (a parameter) or only carried (a buffer, like
 /// BatchNorm's running statistics).
@@ -48,7 +49,8 @@ pub trait Module {
         None
     }
 
-    /// Every trainable parameter with its dotted name.
+    /// Every trainable parameter with its dotted name. A parameter shared by several
+    /// layers (tied weights) is listed once, under its first name, as in PyTorch.
     fn named_parameters(&self) -> Vec<(String, Tensor)> {
         named_of(self, Some(TensorKind::Parameter))
     }
@@ -63,31 +65,41 @@ pub trait Module {
     fn state_dict(&self) -> Vec<(String, Tensor)> {
         named_of(self, None)
     }
-    /// Number of trainable scalars.
+    /// Number of trainable scalars (a parameter shared by two layers counts once).
     fn num_parameters(&self) -> usize {
-        let mut n = 0;
-        self.visit("", &mut |_, t, k| {
-            if k == TensorKind::Parameter {
-                n += t.numel()
-            }
-        });
-        n
+        self.parameters().iter().map(|t| t.numel()).sum()
     }
     /// Moves every parameter and buffer to `device` (parameters stay trainable).
-    /// (Named apart from `Tensor::to_device`, which returns a moved copy.)
+    /// (Named apart from `Tensor::to_device`, which returns a moved copy.) Each tensor
+    /// keeps its identity, so an optimizer built before the move finds its parameters
+    /// again with `Optimizer::rebind` (`Model` does that by itself).
     fn move_to(&mut self, device: &Device) -> Result<()> {
+        // A tensor reached under two names (tied weights) stays one tensor.
+        let mut done: HashMap<TensorId, Tensor> = HashMap::new();
         self.visit_mut("", &mut |_, t, _| {
-            let moved = Tensor::to_device(t, device)?.detach();
-            *t = if t.is_leaf_param() { moved.requires_grad(true) } else { moved };
+            if t.device() != *device {
+                let moved = match done.get(&t.id()) {
+                    Some(m) => m.clone(),
+                    None => t.same_param_as(Tensor::to_device(t, device)?),
+                };
+                done.insert(t.id(), moved.clone());
+                *t = moved;
+            }
             Ok(())
         })
     }
-    /// Converts every float parameter and buffer to `dtype`.
+    /// Converts every float parameter and buffer to `dtype`, keeping identities as
+    /// `move_to` does.
     fn cast_to(&mut self, dtype: DType) -> Result<()> {
+        let mut done: HashMap<TensorId, Tensor> = HashMap::new();
         self.visit_mut("", &mut |_, t, _| {
-            if t.dtype().is_float() {
-                let c = Tensor::to_dtype(t, dtype)?.detach();
-                *t = if t.is_leaf_param() { c.requires_grad(true) } else { c };
+            if t.dtype().is_float() && t.dtype() != dtype {
+                let cast = match done.get(&t.id()) {
+                    Some(c) => c.clone(),
+                    None => t.same_param_as(Tensor::to_dtype(t, dtype)?),
+                };
+                done.insert(t.id(), cast.clone());
+                *t = cast;
             }
             Ok(())
         })
@@ -102,11 +114,13 @@ pub trait Module {
     }
 }
 
-/// The named tensors of `m` of one kind (or all of them).
+/// The named tensors of `m` of one kind (or all of them, for the state dict). Of one
+/// kind, a tensor reached under two names is listed once.
 fn named_of<M: Module + ?Sized>(m: &M, kind: Option<TensorKind>) -> Vec<(String, Tensor)> {
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     m.visit("", &mut |n, t, k| {
-        if kind.is_none_or(|want| want == k) {
+        if kind.is_none_or(|want| want == k) && (kind.is_none() || seen.insert(t.id())) {
             out.push((n.to_string(), t.clone()))
         }
     });

@@ -17,6 +17,14 @@ pub struct LayerRecord {
 thread_local! {
     static RECORDS: RefCell<Option<Vec<LayerRecord>>> = const { RefCell::new(None) };
     static DEPTH: Cell<usize> = const { Cell::new(0) };
+    static TRACING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The training flag a layer should act on: its own, except while `trace_layers` runs,
+/// which must change nothing (a summary draws no dropout mask and moves no running
+/// statistics), so every layer acts as in eval mode then.
+pub fn effective_training(training: bool) -> bool {
+    training && !TRACING.with(|t| t.get())
 }
 
 /// Marks entry into a layer container; records are kept for its direct children only
@@ -51,9 +59,18 @@ pub fn record<M: Module + ?Sized>(name: &str, type_name: &str, out: &Tensor, lay
     });
 }
 
-/// Runs `f`, collecting a record per top-level layer that ran.
+/// Runs `f`, collecting a record per top-level layer that ran. Layers act as in eval
+/// mode meanwhile (see [`effective_training`]).
 pub fn trace_layers<R>(f: impl FnOnce() -> R) -> (R, Vec<LayerRecord>) {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            TRACING.with(|t| t.set(self.0));
+            RECORDS.with(|r| r.borrow_mut().take());
+        }
+    }
     RECORDS.with(|r| *r.borrow_mut() = Some(Vec::new()));
+    let _restore = Restore(TRACING.with(|t| t.replace(true)));
     let out = f();
     let recs = RECORDS.with(|r| r.borrow_mut().take()).unwrap_or_default();
     (out, recs)

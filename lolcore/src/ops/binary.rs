@@ -3,7 +3,7 @@
 //! gets none computed (and nothing saved for it).
 
 use super::kinds::BinaryOp;
-use crate::autograd::{sum_to, BackwardFn};
+use crate::autograd::{sum_to, BackwardFn, Saved};
 use crate::error::Result;
 use crate::layout::broadcast_shape;
 use crate::tensor::Tensor;
@@ -63,16 +63,16 @@ impl Tensor {
             &[self, rhs],
             move || -> BackwardFn {
                 // Save only what the other input's gradient needs.
-                let a_saved = nb.then_some(a.clone());
-                let b_saved = na.then_some(b.clone());
+                let a_saved = nb.then(|| Saved::new("mul", "input 0", &a));
+                let b_saved = na.then(|| Saved::new("mul", "input 1", &b));
                 let (sa, sb) = (a.shape().to_vec(), b.shape().to_vec());
                 Box::new(move |g| {
                     let ga = match &b_saved {
-                        Some(b) => Some(sum_to(&g.mul(b)?, &sa)?),
+                        Some(b) => Some(sum_to(&g.mul(b.get()?)?, &sa)?),
                         None => None,
                     };
                     let gb = match &a_saved {
-                        Some(a) => Some(sum_to(&g.mul(a)?, &sb)?),
+                        Some(a) => Some(sum_to(&g.mul(a.get()?)?, &sb)?),
                         None => None,
                     };
                     Ok(vec![ga, gb])
@@ -85,19 +85,18 @@ impl Tensor {
     pub fn div(&self, rhs: &Tensor) -> Result<Tensor> {
         let y = self.binary_raw(BinaryOp::Div, rhs)?;
         let (na, nb) = (self.tracks_grad(), rhs.tracks_grad());
-        let b = rhs.detach();
-        let out = y.clone();
-        let (jb, jout) = (b.clone(), out.clone());
+        let (jb, jout) = (rhs.detach(), y.clone());
+        let (b, out) = (Saved::new("div", "input 1", &jb), Saved::new("div", "output", &jout));
         let (sa, sb) = (self.shape().to_vec(), rhs.shape().to_vec());
         y.record(
             "div",
             &[self, rhs],
             move || -> BackwardFn {
                 Box::new(move |g| {
-                    let gb_over = g.div(&b)?;
+                    let gb_over = g.div(b.get()?)?;
                     let ga = na.then(|| sum_to(&gb_over, &sa)).transpose()?;
                     // d(a/b)/db = -(a/b)/b
-                    let gb = nb.then(|| sum_to(&gb_over.mul(&out)?.neg()?, &sb)).transpose()?;
+                    let gb = nb.then(|| sum_to(&gb_over.mul(out.get()?)?.neg()?, &sb)).transpose()?;
                     Ok(vec![ga, gb])
                 })
             },
@@ -122,14 +121,15 @@ impl Tensor {
             let wins = if op == BinaryOp::Maximum { a.gt(b)? } else { a.lt(b)? };
             wins.to_dtype(a.dtype())?.add(&a.eq(b)?.to_dtype(a.dtype())?.affine(0.5, 0.0)?)
         };
-        let (ja, jb) = (a.clone(), b.clone());
         let (sa, sb) = (a.shape().to_vec(), b.shape().to_vec());
+        let (sva, svb) = (Saved::new(op.name(), "input 0", &a), Saved::new(op.name(), "input 1", &b));
+        let (ja, jb) = (a, b);
         y.record(
             op.name(),
             &[self, rhs],
             move || -> BackwardFn {
                 Box::new(move |g| {
-                    let wa = weight_a(&a, &b)?;
+                    let wa = weight_a(sva.get()?, svb.get()?)?;
                     let ga = sum_to(&g.mul(&wa)?, &sa)?;
                     let gb = sum_to(&g.mul(&wa.affine(-1.0, 1.0)?)?, &sb)?;
                     Ok(vec![Some(ga), Some(gb)])
@@ -145,8 +145,9 @@ impl Tensor {
     /// `self ^ rhs` elementwise (float).
     pub fn pow(&self, rhs: &Tensor) -> Result<Tensor> {
         let y = self.binary_raw(BinaryOp::Pow, rhs)?;
-        let (a, b, out) = (self.detach(), rhs.detach(), y.clone());
-        let (ja, jb, jout) = (a.clone(), b.clone(), out.clone());
+        let (ja, jb, jout) = (self.detach(), rhs.detach(), y.clone());
+        let (a, b, out) =
+            (Saved::new("pow", "input 0", &ja), Saved::new("pow", "input 1", &jb), Saved::new("pow", "output", &jout));
         // ∂/∂a = b·a^(b-1);  ∂/∂b = a^b·ln(a), taken as 0 where a ≤ 0 (PyTorch's choice at 0).
         let partials = |a: &Tensor, b: &Tensor, out: &Tensor| -> Result<(Tensor, Tensor)> {
             let da = b.mul(&a.pow(&b.add_scalar(-1.0)?)?)?;
@@ -155,13 +156,13 @@ impl Tensor {
             let db = out.mul(&safe.log()?)?.mul(&pos.to_dtype(a.dtype())?)?;
             Ok((da, db))
         };
-        let (sa, sb) = (a.shape().to_vec(), b.shape().to_vec());
+        let (sa, sb) = (self.shape().to_vec(), rhs.shape().to_vec());
         y.record(
             "pow",
             &[self, rhs],
             move || -> BackwardFn {
                 Box::new(move |g| {
-                    let (da, db) = partials(&a, &b, &out)?;
+                    let (da, db) = partials(a.get()?, b.get()?, out.get()?)?;
                     Ok(vec![Some(sum_to(&g.mul(&da)?, &sa)?), Some(sum_to(&g.mul(&db)?, &sb)?)])
                 })
             },

@@ -2,7 +2,7 @@
 
 use crate::autograd::BackwardFn;
 use crate::error::{bail, Error, Result};
-use crate::layout::{numel, Dim, Layout};
+use crate::layout::{checked_numel, Dim, Layout};
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 use crate::DType;
@@ -40,8 +40,11 @@ impl Tensor {
             return Ok((*first).clone());
         }
         let mut shape = first.shape().to_vec();
-        shape[d] = ts.iter().map(|t| t.shape()[d]).sum();
-        let mut out = Storage::filled(first.dtype(), numel(&shape), 0.0, &first.device())?;
+        shape[d] = ts
+            .iter()
+            .try_fold(0usize, |acc, t| acc.checked_add(t.shape()[d]))
+            .ok_or_else(|| Error::shape(op, format!("the sizes along dim {d} overflow")))?;
+        let mut out = Storage::filled(first.dtype(), checked_numel(op, &shape)?, 0.0, &first.device())?;
         let full = Layout::contiguous(&shape);
         let mut offset = 0;
         let mut pieces = Vec::with_capacity(ts.len());
@@ -101,6 +104,8 @@ impl Tensor {
                 format!("{} repeat counts for a tensor of rank {}", repeats.len(), self.rank())
             ));
         }
+        let out: Vec<usize> = self.shape().iter().zip(repeats).map(|(&d, &r)| d.saturating_mul(r)).collect();
+        Tensor::check_new("repeat", &out, self.dtype(), &self.device())?;
         let mut y = self.clone();
         for (d, &r) in repeats.iter().enumerate() {
             if r != 1 {

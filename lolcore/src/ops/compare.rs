@@ -1,7 +1,7 @@
 //! Comparisons (u8 masks, no gradient) and `where_cond`.
 
 use super::kinds::CmpOp;
-use crate::autograd::{sum_to, BackwardFn};
+use crate::autograd::{sum_to, BackwardFn, Saved};
 use crate::error::{Error, Result};
 use crate::layout::broadcast_shape;
 use crate::tensor::Tensor;
@@ -75,13 +75,14 @@ impl Tensor {
         let s = cond.storage().where_cond(&lc, &on_true.storage(), &la, &on_false.storage(), &lb)?;
         let y = Tensor::from_storage(s, &shape);
         let (sa, sb) = (on_true.shape().to_vec(), on_false.shape().to_vec());
-        let c = cond.detach();
-        let jc = c.clone();
+        let jc = cond.detach();
+        let c = Saved::new(op, "condition", &jc);
         y.record(
             op,
             &[on_true, on_false],
             move || -> BackwardFn {
                 Box::new(move |g| {
+                    let c = c.get()?;
                     let z = g.zeros_like()?;
                     Ok(vec![Some(sum_to(&c.where_cond(g, &z)?, &sa)?), Some(sum_to(&c.where_cond(&z, g)?, &sb)?)])
                 })

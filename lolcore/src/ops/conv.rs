@@ -2,7 +2,7 @@
 //! the two products its backward needs.
 
 use super::conv_params::{Conv2dParams, ConvGeom};
-use crate::autograd::BackwardFn;
+use crate::autograd::{BackwardFn, Saved};
 use crate::error::{bail, Error, Result};
 use crate::tensor::Tensor;
 
@@ -68,15 +68,15 @@ impl Tensor {
             op,
             &inputs,
             move || -> BackwardFn {
-                let x_saved = nw.then_some(x);
-                let w_saved = nx.then_some(wt);
+                let x_saved = nw.then(|| Saved::new(op, "input", &x));
+                let w_saved = nx.then(|| Saved::new(op, "weight", &wt));
                 Box::new(move |gy| {
                     let gx = match &w_saved {
-                        Some(w) => Some(gy.conv2d_backward_input(w, &g)?),
+                        Some(w) => Some(gy.conv2d_backward_input(w.get()?, &g)?),
                         None => None,
                     };
                     let gw = match &x_saved {
-                        Some(x) => Some(x.conv2d_backward_weight(gy, &g)?),
+                        Some(x) => Some(x.get()?.conv2d_backward_weight(gy, &g)?),
                         None => None,
                     };
                     let mut out = vec![gx, gw];

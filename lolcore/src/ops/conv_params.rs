@@ -20,28 +20,38 @@ impl Default for Conv2dParams {
 /// Every size a conv2d kernel needs: input `[n, c, h, w]`, weight `[o, c/groups, kh, kw]`,
 /// output `[n, o, ho, wo]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ConvGeom {
-    pub n: usize,
-    pub c: usize,
-    pub h: usize,
-    pub w: usize,
-    pub o: usize,
-    pub kh: usize,
-    pub kw: usize,
-    pub ho: usize,
-    pub wo: usize,
-    pub p: Conv2dParams,
+pub(crate) struct ConvGeom {
+    pub(crate) n: usize,
+    pub(crate) c: usize,
+    pub(crate) h: usize,
+    pub(crate) w: usize,
+    pub(crate) o: usize,
+    pub(crate) kh: usize,
+    pub(crate) kw: usize,
+    pub(crate) ho: usize,
+    pub(crate) wo: usize,
+    pub(crate) p: Conv2dParams,
 }
 
-/// Output length of a sliding window along one dim, if at least one window fits.
-pub fn out_len(input: usize, kernel: usize, stride: usize, pad: usize, dilation: usize) -> Option<usize> {
-    let span = dilation * (kernel - 1) + 1;
-    let padded = input + 2 * pad;
+/// Output length of a sliding window along one dim, if at least one window fits (and
+/// the sizes do not overflow).
+pub(crate) fn out_len(input: usize, kernel: usize, stride: usize, pad: usize, dilation: usize) -> Option<usize> {
+    let span = dilation.checked_mul(kernel.checked_sub(1)?)?.checked_add(1)?;
+    let padded = input.checked_add(pad.checked_mul(2)?)?;
     (padded >= span && stride > 0).then(|| (padded - span) / stride + 1)
 }
 
+/// Checks that a geometry's buffers (output, unfolded columns of one image, padded
+/// input) have element counts that fit, naming `op` otherwise.
+fn check_sizes(op: &'static str, sizes: &[&[usize]]) -> Result<()> {
+    for s in sizes {
+        crate::layout::checked_numel(op, s)?;
+    }
+    Ok(())
+}
+
 impl ConvGeom {
-    pub fn new(x: &[usize], w: &[usize], p: Conv2dParams) -> Result<Self> {
+    pub(crate) fn new(x: &[usize], w: &[usize], p: Conv2dParams) -> Result<Self> {
         let op = "conv2d";
         if x.len() != 4 || w.len() != 4 {
             bail!(Error::shape(
@@ -77,9 +87,10 @@ impl ConvGeom {
                 format!("input {x:?} (padding {:?}) is smaller than the dilated kernel {kh}×{kw}", p.padding)
             ))
         };
+        check_sizes(op, &[&[n, o, ho, wo], &[c, kh, kw, ho, wo]])?;
         Ok(ConvGeom { n, c, h, w: wd, o, kh, kw, ho, wo, p })
     }
-    pub fn out_shape(&self) -> [usize; 4] {
+    pub(crate) fn out_shape(&self) -> [usize; 4] {
         [self.n, self.o, self.ho, self.wo]
     }
 }
@@ -94,18 +105,18 @@ pub struct Pool2dParams {
 
 /// Sizes of a pooling op: input `[n, c, h, w]` → `[n, c, ho, wo]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PoolGeom {
-    pub n: usize,
-    pub c: usize,
-    pub h: usize,
-    pub w: usize,
-    pub ho: usize,
-    pub wo: usize,
-    pub p: Pool2dParams,
+pub(crate) struct PoolGeom {
+    pub(crate) n: usize,
+    pub(crate) c: usize,
+    pub(crate) h: usize,
+    pub(crate) w: usize,
+    pub(crate) ho: usize,
+    pub(crate) wo: usize,
+    pub(crate) p: Pool2dParams,
 }
 
 impl PoolGeom {
-    pub fn new(op: &'static str, x: &[usize], p: Pool2dParams) -> Result<Self> {
+    pub(crate) fn new(op: &'static str, x: &[usize], p: Pool2dParams) -> Result<Self> {
         if x.len() != 4 {
             bail!(Error::shape(op, format!("input {x:?} must be 4-D (NCHW)")));
         }
@@ -113,7 +124,7 @@ impl PoolGeom {
         if kh == 0 || kw == 0 || p.stride.0 == 0 || p.stride.1 == 0 {
             bail!(Error::arg(op, format!("kernel {:?} and stride {:?} must be positive", p.kernel, p.stride)));
         }
-        if 2 * p.padding.0 > kh || 2 * p.padding.1 > kw {
+        if p.padding.0 > kh / 2 || p.padding.1 > kw / 2 {
             bail!(Error::arg(op, format!("padding {:?} must be at most half the kernel {:?}", p.padding, p.kernel)));
         }
         let ho = out_len(x[2], kh, p.stride.0, p.padding.0, 1);
@@ -121,6 +132,7 @@ impl PoolGeom {
         let (Some(ho), Some(wo)) = (ho, wo) else {
             bail!(Error::shape(op, format!("input {x:?} is smaller than the kernel {:?}", p.kernel)))
         };
+        check_sizes(op, &[&[x[0], x[1], ho, wo]])?;
         Ok(PoolGeom { n: x[0], c: x[1], h: x[2], w: x[3], ho, wo, p })
     }
 }

@@ -45,9 +45,12 @@ impl Tensor {
 
     /// Overwrites this tensor's elements with `src`'s (same shape, or broadcastable to it),
     /// in place and outside autograd: for parameter updates and running statistics.
-    /// Every view sharing the storage sees the new values.
+    /// Every view sharing the storage sees the new values. The source may overlap the
+    /// destination (`b.narrow(0, 0, n - 1)?.copy_from(&b.narrow(0, 1, n - 1)?)` shifts
+    /// by one): it is read in full before anything is written, as in PyTorch.
     pub fn copy_from(&self, src: &Tensor) -> Result<()> {
         let op = "copy_from";
+        self.check_writable(op)?;
         self.same_device(op, src)?;
         let src = src.to_dtype(self.dtype())?;
         let Some(ls) = src.layout().broadcast_as(self.shape()) else {
@@ -55,21 +58,38 @@ impl Tensor {
         };
         if self.same_storage(&src) {
             // Reading and writing one buffer: take a copy of the source first.
-            let tmp = src.contiguous_raw()?;
+            let tmp = src.deep_copy()?;
             let tl = tmp.layout().broadcast_as(self.shape()).ok_or_else(|| Error::msg("internal: broadcast"))?;
-            let guard = tmp.storage();
-            return self.storage_mut().copy_into_view(self.layout(), &guard, &tl);
+            return self.write_reading(&tmp, |d, s| d.copy_into_view(self.layout(), s, &tl));
         }
-        let guard = src.storage();
-        self.storage_mut().copy_into_view(self.layout(), &guard, &ls)
+        self.write_reading(&src, |d, s| d.copy_into_view(self.layout(), s, &ls))
     }
 }
 
 impl Tensor {
+    /// An in-place write needs every element of the destination at its own place in
+    /// memory: a broadcast view (stride 0 over a dim of size > 1) would have several
+    /// elements written through one location, in an order that differs by device.
+    pub(crate) fn check_writable(&self, op: &'static str) -> Result<()> {
+        let dims = self.shape().iter().zip(self.stride());
+        if let Some(d) = dims.clone().position(|(&n, &s)| n > 1 && s == 0) {
+            bail!(Error::arg(
+                op,
+                format!(
+                    "the destination {:?} is a broadcast view (dim {d} has stride 0), so several of its elements share \
+                     one memory location; write into a tensor of its own (contiguous() or deep_copy())",
+                    self.shape()
+                )
+            ));
+        }
+        Ok(())
+    }
+
     /// `self += alpha · other` in place, outside autograd (PyTorch's `add_(other, alpha=…)`).
     /// `other` broadcasts to this tensor's shape.
     pub fn add_scaled_(&self, other: &Tensor, alpha: f64) -> Result<()> {
         let op = "add_scaled_";
+        self.check_writable(op)?;
         self.same_device(op, other)?;
         self.same_dtype(op, other)?;
         let Some(lo) = other.layout().broadcast_as(self.shape()) else {
@@ -79,7 +99,6 @@ impl Tensor {
             let sum = crate::no_grad(|| self.add(&other.affine(alpha, 0.0)?))?;
             return self.copy_from(&sum);
         }
-        let src = other.storage();
-        self.storage_mut().axpy(self.layout(), alpha, &src, &lo)
+        self.write_reading(other, |d, s| d.axpy(self.layout(), alpha, s, &lo))
     }
 }

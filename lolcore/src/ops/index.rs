@@ -1,7 +1,7 @@
 //! Index ops: index_select, gather, scatter_add (and embedding lookup on top). Index
 //! tensors may be u32, i64 or u8; every index is checked against the dim it indexes.
 
-use crate::autograd::BackwardFn;
+use crate::autograd::{BackwardFn, Saved};
 use crate::error::{bail, Error, Result};
 use crate::layout::Dim;
 use crate::tensor::Tensor;
@@ -28,13 +28,14 @@ impl Tensor {
         shape[d] = ids.numel();
         let y = Tensor::from_storage(s, &shape);
         let in_shape = self.shape().to_vec();
-        let (bids, jids) = (ids.clone(), ids.clone());
+        let (bids, jids) = (Saved::new(op, "indices", ids), ids.clone());
         y.record(
             op,
             &[self],
             move || -> BackwardFn {
                 Box::new(move |g| {
                     // index_select is gather with the ids repeated across the other dims.
+                    let bids = bids.get()?;
                     let mut s1 = vec![1; g.rank()];
                     s1[d] = bids.numel();
                     let full = bids.reshape(&s1)?.broadcast_as(g.shape())?;
@@ -63,11 +64,11 @@ impl Tensor {
         let s = self.storage().gather(self.layout(), &ids.storage(), ids.layout(), d)?;
         let y = Tensor::from_storage(s, ids.shape());
         let in_shape = self.shape().to_vec();
-        let (bids, jids) = (ids.clone(), ids.clone());
+        let (bids, jids) = (Saved::new(op, "indices", ids), ids.clone());
         y.record(
             op,
             &[self],
-            move || -> BackwardFn { Box::new(move |g| Ok(vec![Some(g.scatter_add_into(&bids, d, &in_shape)?)])) },
+            move || -> BackwardFn { Box::new(move |g| Ok(vec![Some(g.scatter_add_into(bids.get()?, d, &in_shape)?)])) },
             move |t, _| t[0].gather(&jids, d),
         )
     }
@@ -94,12 +95,12 @@ impl Tensor {
         }
         let s = self.storage().scatter_add(self.layout(), &ids.storage(), ids.layout(), dim, out_shape)?;
         let y = Tensor::from_storage(s, out_shape);
-        let (bids, jids) = (ids.clone(), ids.clone());
+        let (bids, jids) = (Saved::new(op, "indices", ids), ids.clone());
         let out = out_shape.to_vec();
         y.record(
             op,
             &[self],
-            move || -> BackwardFn { Box::new(move |g| Ok(vec![Some(g.gather(&bids, dim)?)])) },
+            move || -> BackwardFn { Box::new(move |g| Ok(vec![Some(g.gather(bids.get()?, dim)?)])) },
             move |t, _| t[0].scatter_add_into(&jids, dim, &out),
         )
     }

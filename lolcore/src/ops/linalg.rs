@@ -2,7 +2,7 @@
 //! run on the host in f64 by LU with partial pivoting; results go back to the tensor's
 //! device and dtype.
 
-use crate::autograd::BackwardFn;
+use crate::autograd::{BackwardFn, Saved};
 use crate::error::{bail, Error, Result};
 use crate::tensor::Tensor;
 use crate::Device;
@@ -93,16 +93,16 @@ impl Tensor {
         let d: Vec<f64> = (0..batch).map(|b| det_one(&v[b * n * n..(b + 1) * n * n], n)).collect();
         let shape = &self.shape()[..self.rank() - 2];
         let y = Tensor::from_vec(d, shape, &Device::Cpu)?.to_dtype(self.dtype())?.to_device(&self.device())?.detach();
-        let (x, out) = (self.detach(), y.clone());
-        let (jx, jout) = (x.clone(), out.clone());
+        let (jx, jout) = (self.detach(), y.clone());
+        let (x, out) = (Saved::new("det", "input", &jx), Saved::new("det", "output", &jout));
         y.record(
             "det",
             &[self],
             move || -> BackwardFn {
                 // d det(A)/dA = det(A)·A⁻ᵀ
                 Box::new(move |g| {
-                    let inv_t = x.inverse()?.t()?;
-                    let scale = g.mul(&out)?.unsqueeze(-1)?.unsqueeze(-1)?;
+                    let inv_t = x.get()?.inverse()?.t()?;
+                    let scale = g.mul(out.get()?)?.unsqueeze(-1)?.unsqueeze(-1)?;
                     Ok(vec![Some(inv_t.mul(&scale)?)])
                 })
             },
@@ -129,14 +129,14 @@ impl Tensor {
             .to_dtype(self.dtype())?
             .to_device(&self.device())?
             .detach();
-        let (inv, jinv) = (y.clone(), y.clone());
+        let (inv, jinv) = (Saved::new("inverse", "output", &y), y.clone());
         y.record(
             "inverse",
             &[self],
             move || -> BackwardFn {
                 // d(A⁻¹) = −A⁻¹ dA A⁻¹  ⇒  grad = −A⁻ᵀ g A⁻ᵀ
                 Box::new(move |g| {
-                    let it = inv.t()?;
+                    let it = inv.get()?.t()?;
                     Ok(vec![Some(it.matmul(g)?.matmul(&it)?.neg()?)])
                 })
             },

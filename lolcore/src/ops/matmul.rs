@@ -1,7 +1,7 @@
 //! Matrix products: 2-D, batched with broadcast batch dims, matrix-vector and dot,
 //! following `torch.matmul`'s rules for 1-D operands.
 
-use crate::autograd::{sum_to, BackwardFn};
+use crate::autograd::{sum_to, BackwardFn, Saved};
 use crate::error::{bail, Error, Result};
 use crate::layout::broadcast_shape;
 use crate::tensor::Tensor;
@@ -54,16 +54,16 @@ impl Tensor {
             op,
             &[self, rhs],
             move || -> BackwardFn {
-                let a_saved = nb.then_some(a.clone());
-                let b_saved = na.then_some(b.clone());
+                let a_saved = nb.then(|| Saved::new("matmul", "input 0", &a));
+                let b_saved = na.then(|| Saved::new("matmul", "input 1", &b));
                 let (sa, sb) = (a.shape().to_vec(), b.shape().to_vec());
                 Box::new(move |g| {
                     let ga = match &b_saved {
-                        Some(b) => Some(sum_to(&g.matmul_nd(&b.t()?)?, &sa)?),
+                        Some(b) => Some(sum_to(&g.matmul_nd(&b.get()?.t()?)?, &sa)?),
                         None => None,
                     };
                     let gb = match &a_saved {
-                        Some(a) => Some(sum_to(&a.t()?.matmul_nd(g)?, &sb)?),
+                        Some(a) => Some(sum_to(&a.get()?.t()?.matmul_nd(g)?, &sb)?),
                         None => None,
                     };
                     Ok(vec![ga, gb])

@@ -13,7 +13,7 @@ pub mod kinds;
 pub mod linalg;
 pub mod matmul;
 pub mod operators;
-pub mod pool;
+pub mod pooling;
 pub mod reduce;
 pub mod softmax;
 pub mod unary;

@@ -1,7 +1,7 @@
 //! softmax and log_softmax along a dim: one fused kernel over rows (the dim is moved
 //! last first when it is not), backward in tensor ops.
 
-use crate::autograd::BackwardFn;
+use crate::autograd::{BackwardFn, Saved};
 use crate::error::Result;
 use crate::layout::Dim;
 use crate::tensor::Tensor;
@@ -27,13 +27,14 @@ impl Tensor {
         }
         let d = dim.to_index(self.rank(), "softmax")?;
         let y = self.softmax_raw(d, false)?;
-        let (out, jout) = (y.clone(), y.clone());
+        let (out, jout) = (Saved::new("softmax", "output", &y), y.clone());
         y.record(
             "softmax",
             &[self],
             move || -> BackwardFn {
                 Box::new(move |g| {
-                    let dot = g.mul(&out)?.sum_keepdim(d)?;
+                    let out = out.get()?;
+                    let dot = g.mul(out)?.sum_keepdim(d)?;
                     Ok(vec![Some(out.mul(&g.sub(&dot)?)?)])
                 })
             },
@@ -48,12 +49,13 @@ impl Tensor {
         }
         let d = dim.to_index(self.rank(), "log_softmax")?;
         let y = self.softmax_raw(d, true)?;
-        let (out, jout) = (y.clone(), y.clone());
+        let (out, jout) = (Saved::new("log_softmax", "output", &y), y.clone());
         y.record(
             "log_softmax",
             &[self],
             move || -> BackwardFn {
                 Box::new(move |g| {
+                    let out = out.get()?;
                     let total = g.sum_keepdim(d)?;
                     Ok(vec![Some(g.sub(&out.exp()?.mul(&total)?)?)])
                 })

@@ -3,7 +3,7 @@
 //! forward mode by the input tangent.
 
 use super::kinds::UnaryOp;
-use crate::autograd::BackwardFn;
+use crate::autograd::{BackwardFn, Saved};
 use crate::error::{bail, Error, Result};
 use crate::tensor::Tensor;
 
@@ -78,21 +78,23 @@ impl Tensor {
         let Some(saves) = Self::saves(op) else {
             return Ok(y);
         };
-        let saved = match saves {
+        let saved_jvp = match saves {
             Saves::Input => self.detach(),
             Saves::Output => y.clone(),
         };
-        let saved_jvp = saved.clone();
+        let role = if matches!(saves, Saves::Input) { "input" } else { "output" };
+        let saved = Saved::new(op.name(), role, &saved_jvp);
         y.record(
             op.name(),
             &[self],
             move || -> BackwardFn {
                 Box::new(move |g| {
+                    let saved = saved.get()?;
                     if op == UnaryOp::Relu {
                         // One pass instead of step-then-multiply.
-                        return Ok(vec![Some(g.binary_raw(super::kinds::BinaryOp::MaskPositive, &saved)?)]);
+                        return Ok(vec![Some(g.binary_raw(super::kinds::BinaryOp::MaskPositive, saved)?)]);
                     }
-                    Ok(vec![Some(g.mul(&Self::derivative(op, &saved)?)?)])
+                    Ok(vec![Some(g.mul(&Self::derivative(op, saved)?)?)])
                 })
             },
             move |t, _| t[0].mul(&Self::derivative(op, &saved_jvp)?),

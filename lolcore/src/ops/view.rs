@@ -4,7 +4,7 @@
 
 use crate::autograd::{sum_to, BackwardFn};
 use crate::error::{bail, Error, Result};
-use crate::layout::{numel, Dim, Layout};
+use crate::layout::{checked_numel, numel, Dim, Layout};
 use crate::tensor::Tensor;
 
 /// Zeros of `full` with `g` written into the view `view(contiguous layout of full)`:
@@ -40,7 +40,7 @@ impl Tensor {
 
     /// The same elements in a new shape (a view when the strides allow, else a copy).
     pub fn reshape(&self, shape: &[usize]) -> Result<Tensor> {
-        if numel(shape) != self.numel() {
+        if checked_numel("reshape", shape)? != self.numel() {
             bail!(Error::shape(
                 "reshape",
                 format!(
@@ -91,13 +91,21 @@ impl Tensor {
         let y = self.contiguous_raw()?;
         self.view_op("contiguous", y, |g| Ok(g.clone()), |t| t.contiguous())
     }
+    /// Whether the storage holds exactly this tensor's elements in row-major order.
+    pub(crate) fn is_compact(&self) -> bool {
+        self.is_contiguous() && self.layout().offset() == 0 && self.storage().len() == self.numel()
+    }
     /// A copy with its own storage (contiguous, detached): PyTorch's `clone().detach()`.
     pub fn deep_copy(&self) -> Result<Tensor> {
         let s = self.storage().contiguous(self.layout())?;
         Ok(Tensor::from_storage(s, self.shape()))
     }
+    /// A detached tensor whose storage holds exactly its elements, row-major from the
+    /// start (this one's storage when it already does). Kernels that take a storage
+    /// without a layout (a bias, an optimizer buffer) need this form: a contiguous view
+    /// may still start at an offset or sit inside a longer buffer.
     pub(crate) fn contiguous_raw(&self) -> Result<Tensor> {
-        if self.is_contiguous() {
+        if self.is_compact() {
             return Ok(self.detach());
         }
         let s = self.storage().contiguous(self.layout())?;
@@ -141,12 +149,11 @@ impl Tensor {
     pub fn narrow<D: Dim>(&self, dim: D, start: usize, len: usize) -> Result<Tensor> {
         let d = dim.to_index(self.rank(), "narrow")?;
         let size = self.shape()[d];
-        if start + len > size {
+        if start.checked_add(len).is_none_or(|end| end > size) {
             bail!(Error::index(
                 "narrow",
                 format!(
-                    "range {start}..{} is out of bounds for dim {d} of size {size} (shape {:?})",
-                    start + len,
+                    "start {start} and length {len} are out of bounds for dim {d} of size {size} (shape {:?})",
                     self.shape()
                 )
             ));
@@ -190,6 +197,7 @@ impl Tensor {
         if shape == self.shape() {
             return Ok(self.clone());
         }
+        checked_numel("broadcast_as", shape)?;
         let Some(l) = self.layout().broadcast_as(shape) else {
             bail!(Error::shape("broadcast_as", format!("cannot broadcast {:?} to {shape:?}", self.shape())))
         };

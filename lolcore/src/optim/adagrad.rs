@@ -31,7 +31,8 @@ impl Adagrad {
         self
     }
     pub fn params(mut self, params: Vec<Tensor>) -> Self {
-        self.add_param_group(params, None);
+        // A duplicate parameter is reported by the first `step`.
+        self.state.add_or_defer(params, self.lr);
         self
     }
 }
@@ -39,7 +40,13 @@ impl Adagrad {
 impl Optimizer for Adagrad {
     fn step(&mut self, grads: &Gradients) -> Result<()> {
         let (eps, wd, decay) = (self.eps, self.weight_decay, self.lr_decay);
-        self.state.step(grads, |lr, step| UpdateRule::Adagrad { lr, eps, weight_decay: wd, lr_decay: decay, step })
+        self.state.step(self.name(), grads, |lr, step| UpdateRule::Adagrad {
+            lr,
+            eps,
+            weight_decay: wd,
+            lr_decay: decay,
+            step,
+        })
     }
     fn name(&self) -> &'static str {
         "Adagrad"

@@ -35,7 +35,8 @@ macro_rules! adam_like {
             }
             /// Adds `params` as a group at the default learning rate.
             pub fn params(mut self, params: Vec<Tensor>) -> Self {
-                self.add_param_group(params, None);
+                // A duplicate parameter is reported by the first `step`.
+                self.state.add_or_defer(params, self.lr);
                 self
             }
         }
@@ -43,7 +44,7 @@ macro_rules! adam_like {
         impl Optimizer for $name {
             fn step(&mut self, grads: &Gradients) -> Result<()> {
                 let ((b1, b2), eps, wd) = (self.betas, self.eps, self.weight_decay);
-                self.state.step(grads, |lr, step| UpdateRule::Adam {
+                self.state.step(self.name(), grads, |lr, step| UpdateRule::Adam {
                     lr,
                     beta1: b1,
                     beta2: b2,

@@ -7,6 +7,8 @@ use crate::tensor::Tensor;
 
 /// One parameter's update: the parameter, its gradient, the rule and its state buffers.
 pub(crate) type Item<'a> = (&'a Tensor, &'a Tensor, UpdateRule, Vec<Tensor>);
+/// An update ready to apply: the parameter, its compact gradient, the rule, the state.
+type Ready<'a> = (&'a Tensor, Tensor, UpdateRule, Vec<Tensor>);
 
 /// The checks every update makes: a gradient of the parameter's shape, device, dtype.
 fn check(p: &Tensor, g: &Tensor) -> Result<()> {
@@ -21,47 +23,63 @@ fn check(p: &Tensor, g: &Tensor) -> Result<()> {
 }
 
 /// Applies every item's rule in place. On CUDA, all parameters of a group go through one
-/// multi-tensor launch; on the CPU each tensor is one parallel pass.
+/// multi-tensor launch; on the CPU each tensor is one parallel pass. A parameter that is
+/// a strided view (a slice of a larger buffer, a transposed weight) is updated through a
+/// dense copy written back through the view, the same way on both devices.
 pub(crate) fn apply_all(items: &[Item<'_>]) -> Result<()> {
     let Some((first, ..)) = items.first() else { return Ok(()) };
-    if first.device().is_cuda() {
-        return apply_cuda(items);
-    }
-    for (p, g, rule, states) in items {
-        check(p, g)?;
-        if !p.is_contiguous() {
-            // Update a dense copy, then write it back through the view.
-            let dense = p.contiguous_raw()?;
-            apply_all(&[(&dense, *g, *rule, states.clone())])?;
-            p.copy_from(&dense)?;
-            continue;
-        }
-        let g = g.contiguous_raw()?;
-        let gs = g.storage();
-        let mut ps = p.storage_mut();
-        let mut guards: Vec<_> = states.iter().map(|s| s.storage_mut()).collect();
-        let mut refs: Vec<&mut Storage> = guards.iter_mut().map(|g| &mut **g).collect();
-        ps.optim_update(p.layout(), rule, &gs, &mut refs)?;
-    }
-    Ok(())
-}
-
-/// CUDA: checks every item, then one fused multi-tensor launch per group of rules.
-fn apply_cuda(items: &[Item<'_>]) -> Result<()> {
-    let device = items[0].0.device();
-    let mut ready = Vec::with_capacity(items.len());
+    let device = first.device();
+    let mut direct = Vec::with_capacity(items.len());
+    let mut via_copy = Vec::new();
     for (p, g, rule, states) in items {
         check(p, g)?;
         if p.device() != device {
             bail!(Error::DeviceMismatch { op: "optimizer", lhs: device, rhs: p.device() });
         }
-        if !p.is_contiguous() {
-            bail!(Error::arg(
-                "optimizer",
-                format!("a CUDA parameter of shape {:?} is a strided view; parameters must be contiguous", p.shape())
-            ));
+        let g = g.contiguous_raw()?;
+        if p.is_contiguous() {
+            direct.push((*p, g, *rule, states.clone()));
+        } else {
+            via_copy.push((*p, p.contiguous_raw()?, g, *rule, states.clone()));
         }
-        ready.push((*p, g.contiguous_raw()?, *rule, states.clone()));
     }
-    crate::cuda::optim_apply_multi(&device, &ready)
+    if device.is_cuda() {
+        let mut all: Vec<Ready<'_>> = direct;
+        all.extend(via_copy.iter().map(|(_, dense, g, r, s)| (dense, g.clone(), *r, s.clone())));
+        // Parameters that share storage (two views of one buffer) go to separate
+        // launches: one launch updates its tensors concurrently.
+        let mut launches: Vec<Vec<Ready<'_>>> = Vec::new();
+        for item in all {
+            match launches.iter_mut().find(|l| l.iter().all(|(q, ..)| !q.same_storage(item.0))) {
+                Some(l) => l.push(item),
+                None => launches.push(vec![item]),
+            }
+        }
+        for l in &launches {
+            crate::cuda::optim_apply_multi(&device, l)?;
+            for (p, ..) in l {
+                p.bump_version();
+            }
+        }
+    } else {
+        for (p, g, rule, states) in &direct {
+            update_cpu(p, g, rule, states)?;
+        }
+        for (_, dense, g, rule, states) in &via_copy {
+            update_cpu(dense, g, rule, states)?;
+        }
+    }
+    for (p, dense, ..) in &via_copy {
+        p.copy_from(dense)?;
+    }
+    Ok(())
+}
+
+/// One CPU parameter (contiguous, possibly at an offset) with a compact gradient.
+fn update_cpu(p: &Tensor, g: &Tensor, rule: &UpdateRule, states: &[Tensor]) -> Result<()> {
+    let gs = g.storage();
+    let mut ps = p.storage_mut();
+    let mut guards: Vec<_> = states.iter().map(|s| s.storage_mut()).collect();
+    let mut refs: Vec<&mut Storage> = guards.iter_mut().map(|g| &mut **g).collect();
+    ps.optim_update(p.layout(), rule, &gs, &mut refs)
 }

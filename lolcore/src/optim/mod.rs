@@ -27,14 +27,14 @@ pub use adagrad::Adagrad;
 pub use adam::{Adam, AdamW};
 pub use clip::{clip_grad_norm, clip_grad_value};
 pub use rmsprop::RmsProp;
-pub use rule::UpdateRule;
+pub(crate) use rule::UpdateRule;
 pub use schedule::{apply_schedule, CosineAnnealingLr, ExponentialLr, LrSchedule, Plateau, ReduceLrOnPlateau, StepLr};
 pub use sgd::Sgd;
 
 use crate::autograd::Gradients;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::tensor::{Tensor, TensorId};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Parameters that share a learning rate.
 #[derive(Clone, Debug)]
@@ -45,18 +45,39 @@ pub struct ParamGroup {
 
 /// What every optimizer offers (object-safe, so a model can hold `Box<dyn Optimizer>`).
 pub trait Optimizer: Send {
-    /// Updates every parameter that has a gradient in `grads`, in place.
+    /// Updates every parameter that has a gradient in `grads`, in place. A parameter
+    /// that gets no gradient is left as it is and reported once on stderr (it is not
+    /// used by the loss, was detached, or does not require grad).
     fn step(&mut self, grads: &Gradients) -> Result<()>;
     fn param_groups(&self) -> &[ParamGroup];
     fn param_groups_mut(&mut self) -> &mut [ParamGroup];
-    /// Adds parameters; `lr: None` uses the optimizer's default learning rate.
-    fn add_param_group(&mut self, params: Vec<Tensor>, lr: Option<f64>);
+    /// Adds parameters; `lr: None` uses the optimizer's default learning rate. A
+    /// parameter already in a group (or listed twice) is an error, as in PyTorch: it
+    /// would be stepped twice per step.
+    fn add_param_group(&mut self, params: Vec<Tensor>, lr: Option<f64>) -> Result<()>;
     /// The default learning rate (for groups added without one).
     fn default_lr(&self) -> f64;
     /// Short name for summaries and logs ("Adam", "SGD", ...).
     fn name(&self) -> &'static str;
-    /// Forgets parameters and state (a model re-binds after moving devices).
+    /// Forgets parameters and state.
     fn clear(&mut self);
+    /// Points the groups at new handles of the same parameters, matched by id, after a
+    /// module was moved or cast (`Module::move_to` / `cast_to` keep each parameter's
+    /// id): groups, learning rates and state (moved and converted alongside) are kept.
+    /// Parameters in `params` that no group holds are ignored.
+    fn rebind(&mut self, params: &[Tensor]) -> Result<()> {
+        let by_id: HashMap<TensorId, &Tensor> = params.iter().map(|p| (p.id(), p)).collect();
+        for g in self.param_groups_mut() {
+            for p in g.params.iter_mut() {
+                if let Some(n) = by_id.get(&p.id()) {
+                    *p = (*n).clone();
+                }
+            }
+        }
+        Ok(())
+    }
+    /// Gives parameters names for messages (`Model` passes the module's dotted names).
+    fn name_parameters(&mut self, _names: &[(String, Tensor)]) {}
 
     /// The learning rate of the first group (or the default when there is none).
     fn learning_rate(&self) -> f64 {
@@ -76,18 +97,113 @@ pub(crate) struct State {
     pub groups: Vec<ParamGroup>,
     /// Per parameter: its state buffers (shaped like it) and its step count.
     pub per_param: HashMap<TensorId, (Vec<Tensor>, u64)>,
+    /// An error from a builder (`.params(..)`), reported by the next `step`.
+    pending: Option<String>,
+    names: HashMap<TensorId, String>,
+    /// Parameters already reported as getting no gradient.
+    warned: HashSet<TensorId>,
 }
 
 impl State {
-    pub fn add(&mut self, params: Vec<Tensor>, lr: f64) {
+    /// Adds a group; errors on a parameter that some group (or this one) already holds.
+    pub fn add(&mut self, params: Vec<Tensor>, lr: f64) -> Result<()> {
+        let mut seen: HashMap<TensorId, usize> = HashMap::new();
+        for (gi, g) in self.groups.iter().enumerate() {
+            for p in &g.params {
+                seen.insert(p.id(), gi);
+            }
+        }
+        let new_group = self.groups.len();
+        for (i, p) in params.iter().enumerate() {
+            if let Some(gi) = seen.insert(p.id(), new_group) {
+                let where_ =
+                    if gi == new_group { "earlier in this group".to_string() } else { format!("in group {gi}") };
+                let msg = format!(
+                    "parameter {i} of the new group ({}, shape {:?}) is already {where_}: it would be stepped twice \
+                     per step",
+                    self.label(p),
+                    p.shape()
+                );
+                return Err(Error::arg("add_param_group", msg));
+            }
+        }
         self.groups.push(ParamGroup { params, lr });
+        Ok(())
     }
+
+    /// `add` for builders, which cannot return an error: the first `step` reports it.
+    pub fn add_or_defer(&mut self, params: Vec<Tensor>, lr: f64) {
+        if let Err(e) = self.add(params, lr) {
+            self.pending.get_or_insert(e.to_string());
+        }
+    }
+
+    fn label(&self, p: &Tensor) -> String {
+        self.names.get(&p.id()).cloned().unwrap_or_else(|| "unnamed".into())
+    }
+
+    pub fn name_parameters(&mut self, names: &[(String, Tensor)]) {
+        for (n, t) in names {
+            self.names.insert(t.id(), n.clone());
+        }
+    }
+
+    /// New handles for the same parameters (by id); state follows them to their device
+    /// and dtype.
+    pub fn rebind(&mut self, params: &[Tensor]) -> Result<()> {
+        let by_id: HashMap<TensorId, &Tensor> = params.iter().map(|p| (p.id(), p)).collect();
+        for g in &mut self.groups {
+            for p in g.params.iter_mut() {
+                let Some(&n) = by_id.get(&p.id()) else { continue };
+                if p.same_storage(n) && p.layout() == n.layout() && p.dtype() == n.dtype() {
+                    continue;
+                }
+                *p = n.clone();
+                if let Some((states, _)) = self.per_param.get_mut(&n.id()) {
+                    for s in states.iter_mut() {
+                        *s = s.to_device(&n.device())?.to_dtype(n.dtype())?.deep_copy()?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Runs `rule_for(lr, step)` on every parameter with a gradient.
-    pub fn step(&mut self, grads: &Gradients, rule_for: impl Fn(f64, u64) -> UpdateRule) -> Result<()> {
+    pub fn step(
+        &mut self,
+        opt: &'static str,
+        grads: &Gradients,
+        rule_for: impl Fn(f64, u64) -> UpdateRule,
+    ) -> Result<()> {
+        if let Some(msg) = &self.pending {
+            return Err(Error::msg(msg.clone()));
+        }
+        let mut missing = Vec::new();
         for g in &self.groups {
             let mut items = Vec::with_capacity(g.params.len());
             for p in &g.params {
-                let Some(grad) = grads.get(p) else { continue };
+                let Some(grad) = grads.get(p) else {
+                    if self.warned.insert(p.id()) {
+                        missing.push(p.clone());
+                    }
+                    continue;
+                };
+                if grad.device() != p.device() || grad.dtype() != p.dtype() {
+                    return Err(Error::arg(
+                        "optimizer",
+                        format!(
+                            "parameter {} ({:?}, {} on {}) has its gradient in {} on {}: the module was moved or \
+                             cast after the optimizer was built; call optimizer.rebind(&module.parameters())",
+                            self.label(p),
+                            p.shape(),
+                            p.dtype(),
+                            p.device(),
+                            grad.dtype(),
+                            grad.device()
+                        ),
+                    ));
+                }
                 let entry = self.per_param.entry(p.id()).or_insert_with(|| (Vec::new(), 0));
                 entry.1 += 1;
                 let rule = rule_for(g.lr, entry.1);
@@ -97,6 +213,21 @@ impl State {
                 items.push((p, grad, rule, entry.0.clone()));
             }
             apply::apply_all(&items)?;
+        }
+        if !missing.is_empty() {
+            let list: Vec<String> = missing
+                .iter()
+                .map(|p| {
+                    let why = if p.is_leaf_param() { "" } else { ", does not require grad" };
+                    format!("{} {:?}{why}", self.label(p), p.shape())
+                })
+                .collect();
+            eprintln!(
+                "warning: {opt}: no gradient reached {} of its parameters ({}), so they were not updated: they are \
+                 not used by the loss, were detached, or do not require grad. (Reported once per parameter.)",
+                missing.len(),
+                list.join("; ")
+            );
         }
         Ok(())
     }
@@ -111,7 +242,7 @@ macro_rules! delegate_groups {
         fn param_groups_mut(&mut self) -> &mut [crate::optim::ParamGroup] {
             &mut self.state.groups
         }
-        fn add_param_group(&mut self, params: Vec<crate::Tensor>, lr: Option<f64>) {
+        fn add_param_group(&mut self, params: Vec<crate::Tensor>, lr: Option<f64>) -> crate::Result<()> {
             let lr = lr.unwrap_or(self.lr);
             self.state.add(params, lr)
         }
@@ -120,6 +251,12 @@ macro_rules! delegate_groups {
         }
         fn clear(&mut self) {
             self.state = Default::default();
+        }
+        fn rebind(&mut self, params: &[crate::Tensor]) -> crate::Result<()> {
+            self.state.rebind(params)
+        }
+        fn name_parameters(&mut self, names: &[(String, crate::Tensor)]) {
+            self.state.name_parameters(names)
         }
     };
 }

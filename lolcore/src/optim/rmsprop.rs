@@ -49,7 +49,8 @@ impl RmsProp {
         self
     }
     pub fn params(mut self, params: Vec<Tensor>) -> Self {
-        self.add_param_group(params, None);
+        // A duplicate parameter is reported by the first `step`.
+        self.state.add_or_defer(params, self.lr);
         self
     }
 }
@@ -58,7 +59,14 @@ impl Optimizer for RmsProp {
     fn step(&mut self, grads: &Gradients) -> Result<()> {
         let (alpha, eps, wd, momentum, centered) =
             (self.alpha, self.eps, self.weight_decay, self.momentum, self.centered);
-        self.state.step(grads, |lr, _| UpdateRule::RmsProp { lr, alpha, eps, weight_decay: wd, momentum, centered })
+        self.state.step(self.name(), grads, |lr, _| UpdateRule::RmsProp {
+            lr,
+            alpha,
+            eps,
+            weight_decay: wd,
+            momentum,
+            centered,
+        })
     }
     fn name(&self) -> &'static str {
         "RMSprop"

@@ -37,7 +37,8 @@ impl Sgd {
     }
     /// Adds `params` as a group at the default learning rate.
     pub fn params(mut self, params: Vec<Tensor>) -> Self {
-        self.add_param_group(params, None);
+        // A duplicate parameter is reported by the first `step`.
+        self.state.add_or_defer(params, self.lr);
         self
     }
 }
@@ -45,7 +46,7 @@ impl Sgd {
 impl Optimizer for Sgd {
     fn step(&mut self, grads: &Gradients) -> Result<()> {
         let (m, d, n, wd) = (self.momentum, self.dampening, self.nesterov, self.weight_decay);
-        self.state.step(grads, |lr, step| UpdateRule::Sgd {
+        self.state.step(self.name(), grads, |lr, step| UpdateRule::Sgd {
             lr,
             momentum: m,
             dampening: d,

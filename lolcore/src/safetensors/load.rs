@@ -106,7 +106,7 @@ fn decode_into<T: CpuElem>(dst: &mut [T], bytes: &[u8], src: DType) {
 fn decode(bytes: &[u8], src: DType, to: DType) -> CpuStorage {
     let n = bytes.len() / src.size_in_bytes();
     let mut s = CpuStorage::zeros(to, n);
-    crate::cpu_dispatch!(&mut s, v => decode_into(v, bytes, src));
+    crate::cpu::storage::cpu_dispatch!(&mut s, v => decode_into(v, bytes, src));
     s
 }
 
@@ -121,7 +121,7 @@ impl Tensor {
             let (start, end) = (self.layout().offset(), self.layout().offset() + self.numel());
             let mut guard = self.storage_mut();
             if let Storage::Cpu(s) = &mut *guard {
-                crate::cpu_dispatch!(s, v => decode_into(&mut v[start..end], bytes, src));
+                crate::cpu::storage::cpu_dispatch!(s, v => decode_into(&mut v[start..end], bytes, src));
                 return Ok(());
             }
         }

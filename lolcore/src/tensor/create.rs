@@ -3,15 +3,16 @@
 use super::Tensor;
 use crate::cpu::CpuElem;
 use crate::error::{bail, Error, Result};
-use crate::layout::numel;
-use crate::rng::with_rng;
+use crate::layout::checked_numel;
+use crate::rng::{current_generator, Generator};
+use crate::storage::check_alloc;
 use crate::storage::Storage;
 use crate::{DType, Device};
 
 impl Tensor {
     /// A tensor of `shape` from row-major data of any element type.
     pub fn from_vec<T: CpuElem>(data: Vec<T>, shape: &[usize], device: &Device) -> Result<Tensor> {
-        let n = numel(shape);
+        let n = checked_numel("from_vec", shape)?;
         if data.len() != n {
             bail!(Error::shape(
                 "from_vec",
@@ -24,10 +25,7 @@ impl Tensor {
     pub fn from_slice<T: CpuElem>(data: &[T], shape: &[usize], device: &Device) -> Result<Tensor> {
         Tensor::from_vec(data.to_vec(), shape, device)
     }
-    /// `shape` filled with `value` on the CPU; cannot fail (for layer constructors).
-    pub fn full_cpu(value: f64, shape: &[usize], dtype: DType) -> Tensor {
-        Tensor::from_storage(Storage::Cpu(crate::cpu::CpuStorage::filled(dtype, numel(shape), value)), shape)
-    }
+
     /// A 1-D tensor on the CPU.
     pub fn new<T: CpuElem>(data: &[T]) -> Tensor {
         Tensor::from_storage(Storage::Cpu(T::wrap(data.to_vec())), &[data.len()])
@@ -38,7 +36,14 @@ impl Tensor {
     }
     /// `shape` filled with `value`, of `dtype`.
     pub fn full_dtype(value: f64, shape: &[usize], dtype: DType, device: &Device) -> Result<Tensor> {
-        Ok(Tensor::from_storage(Storage::filled(dtype, numel(shape), value, device)?, shape))
+        let n = Tensor::check_new("full", shape, dtype, device)?;
+        Ok(Tensor::from_storage(Storage::filled(dtype, n, value, device)?, shape))
+    }
+    /// The element count of a new tensor of `shape`, if it can be allocated.
+    pub(crate) fn check_new(op: &'static str, shape: &[usize], dtype: DType, device: &Device) -> Result<usize> {
+        let n = checked_numel(op, shape)?;
+        check_alloc(op, n, dtype, device)?;
+        Ok(n)
     }
     /// f32 `shape` filled with `value`.
     pub fn full(value: f64, shape: &[usize], device: &Device) -> Result<Tensor> {
@@ -78,20 +83,27 @@ impl Tensor {
                 format!("start {start}, end {end} and step {step} must be finite, step non-zero")
             ));
         }
-        let n = ((end - start) / step).ceil().max(0.0) as usize;
+        let count = ((end - start) / step).ceil().max(0.0);
+        if count >= (1u64 << 53) as f64 {
+            bail!(Error::arg("arange", format!("{start}..{end} by {step} has {count} elements, too many")));
+        }
+        let n = count as usize;
+        Tensor::check_new("arange", &[n], DType::F64, &Device::Cpu)?;
         let v: Vec<f64> = (0..n).map(|i| start + i as f64 * step).collect();
         Tensor::from_vec(v, &[n], &Device::Cpu)?.to_dtype(dtype)?.to_device(device)
     }
     /// The n × n identity (f32).
     pub fn eye(n: usize, device: &Device) -> Result<Tensor> {
-        let mut v = vec![0f32; n * n];
+        let len = Tensor::check_new("eye", &[n, n], DType::F32, &Device::Cpu)?;
+        let mut v = vec![0f32; len];
         for i in 0..n {
             v[i * n + i] = 1.0;
         }
         Tensor::from_vec(v, &[n, n], device)
     }
 
-    /// Standard normal samples (f32) from the global generator (see `manual_seed`).
+    /// Standard normal samples (f32) from the current generator (see `manual_seed`,
+    /// `with_generator`).
     pub fn randn(shape: &[usize], device: &Device) -> Result<Tensor> {
         Tensor::normal(0.0, 1.0, shape, device)
     }
@@ -100,22 +112,46 @@ impl Tensor {
         Tensor::uniform(0.0, 1.0, shape, device)
     }
     /// Normal samples with the given mean and standard deviation (f32). On a GPU they
-    /// are drawn there (Philox), seeded from the global generator.
+    /// are drawn there (Philox), seeded from the current generator.
     pub fn normal(mean: f64, std: f64, shape: &[usize], device: &Device) -> Result<Tensor> {
-        let n = numel(shape);
-        if let Device::Cuda(i) = device {
-            return Ok(Tensor::from_storage(Storage::Cuda(crate::cuda::random(*i, n, true, mean, std)?), shape));
-        }
-        let v: Vec<f32> = with_rng(|r| (0..n).map(|_| (mean + std * r.next_normal()) as f32).collect());
-        Tensor::from_vec(v, shape, device)
+        Tensor::normal_with(mean, std, shape, device, &current_generator())
     }
     /// Uniform samples in [lo, hi) (f32), drawn on the tensor's device.
     pub fn uniform(lo: f64, hi: f64, shape: &[usize], device: &Device) -> Result<Tensor> {
-        let n = numel(shape);
-        if let Device::Cuda(i) = device {
-            return Ok(Tensor::from_storage(Storage::Cuda(crate::cuda::random(*i, n, false, lo, hi)?), shape));
+        Tensor::uniform_with(lo, hi, shape, device, &current_generator())
+    }
+    /// `randn` from the generator `g` (PyTorch's `generator=` argument).
+    pub fn randn_with(shape: &[usize], device: &Device, g: &Generator) -> Result<Tensor> {
+        Tensor::normal_with(0.0, 1.0, shape, device, g)
+    }
+    /// `rand` from the generator `g`.
+    pub fn rand_with(shape: &[usize], device: &Device, g: &Generator) -> Result<Tensor> {
+        Tensor::uniform_with(0.0, 1.0, shape, device, g)
+    }
+    /// `normal` from the generator `g`.
+    pub fn normal_with(mean: f64, std: f64, shape: &[usize], device: &Device, g: &Generator) -> Result<Tensor> {
+        if !mean.is_finite() || !std.is_finite() || std < 0.0 {
+            bail!(Error::arg("normal", format!("mean {mean} and std {std} must be finite, std non-negative")));
         }
-        let v: Vec<f32> = with_rng(|r| (0..n).map(|_| (lo + (hi - lo) * r.next_f64()) as f32).collect());
+        let n = Tensor::check_new("normal", shape, DType::F32, device)?;
+        if let Device::Cuda(i) = device {
+            let seed = g.next_seed();
+            return Ok(Tensor::from_storage(Storage::Cuda(crate::cuda::random(*i, n, true, mean, std, seed)?), shape));
+        }
+        let v: Vec<f32> = g.with(|r| (0..n).map(|_| (mean + std * r.next_normal()) as f32).collect());
+        Tensor::from_vec(v, shape, device)
+    }
+    /// `uniform` from the generator `g`.
+    pub fn uniform_with(lo: f64, hi: f64, shape: &[usize], device: &Device, g: &Generator) -> Result<Tensor> {
+        if !lo.is_finite() || !hi.is_finite() || lo > hi {
+            bail!(Error::arg("uniform", format!("bounds {lo}..{hi} are not a finite range")));
+        }
+        let n = Tensor::check_new("uniform", shape, DType::F32, device)?;
+        if let Device::Cuda(i) = device {
+            let seed = g.next_seed();
+            return Ok(Tensor::from_storage(Storage::Cuda(crate::cuda::random(*i, n, false, lo, hi, seed)?), shape));
+        }
+        let v: Vec<f32> = g.with(|r| (0..n).map(|_| (lo + (hi - lo) * r.next_f64()) as f32).collect());
         Tensor::from_vec(v, shape, device)
     }
     pub fn randn_like(&self) -> Result<Tensor> {

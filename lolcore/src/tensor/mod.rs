@@ -15,6 +15,23 @@ use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+/// One storage shared by a tensor and all its views, with PyTorch's version counter:
+/// every in-place write bumps it, so a backward pass can tell that a tensor it saved
+/// was modified after the forward pass used it.
+pub(crate) struct StorageCell {
+    data: RwLock<Storage>,
+    version: AtomicU64,
+}
+
+impl StorageCell {
+    pub(crate) fn new(s: Storage) -> Arc<StorageCell> {
+        Arc::new(StorageCell { data: RwLock::new(s), version: AtomicU64::new(0) })
+    }
+    pub(crate) fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+}
+
 /// A unique id per tensor handle; gradients are keyed by it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TensorId(u64);
@@ -28,7 +45,7 @@ impl TensorId {
 
 pub(crate) struct TensorInner {
     pub(crate) id: TensorId,
-    pub(crate) storage: Arc<RwLock<Storage>>,
+    pub(crate) storage: Arc<StorageCell>,
     pub(crate) layout: Layout,
     pub(crate) dtype: DType,
     pub(crate) device: Device,
@@ -47,7 +64,7 @@ impl Tensor {
         let (dtype, device) = (storage.dtype(), storage.device());
         Tensor(Arc::new(TensorInner {
             id: TensorId::new(),
-            storage: Arc::new(RwLock::new(storage)),
+            storage: StorageCell::new(storage),
             layout: Layout::contiguous(shape),
             dtype,
             device,
@@ -126,10 +143,39 @@ impl Tensor {
     }
     pub(crate) fn storage(&self) -> RwLockReadGuard<'_, Storage> {
         // Recursive: `x.mul(&x)` reads one storage twice on one thread.
-        self.0.storage.read_recursive()
+        self.0.storage.data.read_recursive()
     }
+    /// The storage for an in-place write; bumps its version (see [`Tensor::version`]).
     pub(crate) fn storage_mut(&self) -> RwLockWriteGuard<'_, Storage> {
-        self.0.storage.write()
+        let guard = self.0.storage.data.write();
+        self.0.storage.version.fetch_add(1, Ordering::AcqRel);
+        guard
+    }
+    /// Reads `src` and writes this tensor's storage at once, taking the two locks in a
+    /// fixed (address) order so that two threads copying in opposite directions cannot
+    /// deadlock. The storages must differ.
+    pub(crate) fn write_reading<R>(&self, src: &Tensor, f: impl FnOnce(&mut Storage, &Storage) -> R) -> R {
+        let (d, s) = (&self.0.storage, &src.0.storage);
+        debug_assert!(!Arc::ptr_eq(d, s));
+        if Arc::as_ptr(d) < Arc::as_ptr(s) {
+            let mut dg = self.storage_mut();
+            let sg = src.storage();
+            f(&mut dg, &sg)
+        } else {
+            let sg = src.storage();
+            let mut dg = self.storage_mut();
+            f(&mut dg, &sg)
+        }
+    }
+    /// Records an in-place write made without `storage_mut` (a CUDA launch through a raw
+    /// pointer).
+    pub(crate) fn bump_version(&self) {
+        self.0.storage.version.fetch_add(1, Ordering::AcqRel);
+    }
+    /// How many in-place writes this tensor's storage has seen (shared by all views of
+    /// it, as PyTorch's `_version`).
+    pub fn version(&self) -> u64 {
+        self.0.storage.version()
     }
     /// Whether two tensors share storage (one may be a view of the other).
     pub fn same_storage(&self, other: &Tensor) -> bool {
@@ -137,10 +183,19 @@ impl Tensor {
     }
 
     /// Marks this tensor as a leaf that collects gradients (a parameter), or stops that.
-    /// Returns a new handle over the same storage.
+    /// Returns a new handle over the same storage with the same identity (so an
+    /// optimizer or a `Gradients` lookup that holds the tensor still finds it), except
+    /// for the result of an op, which becomes a new leaf cut from its graph.
     pub fn requires_grad(&self, on: bool) -> Tensor {
         let grad = if on { GradState::Leaf } else { GradState::None };
-        self.with_autograd(grad, self.0.tangent.clone())
+        let id = if matches!(self.0.grad, GradState::Node(_)) { TensorId::new() } else { self.id() };
+        self.with_autograd_id(id, grad, self.0.tangent.clone())
+    }
+    /// `replacement` with this tensor's identity and role (parameter or not): how a
+    /// module moves or casts a parameter without losing track of it.
+    pub(crate) fn same_param_as(&self, replacement: Tensor) -> Tensor {
+        let grad = if self.is_leaf_param() { GradState::Leaf } else { GradState::None };
+        replacement.with_autograd_id(self.id(), grad, None)
     }
     /// Whether gradients flow to or through this tensor.
     pub fn tracks_grad(&self) -> bool {

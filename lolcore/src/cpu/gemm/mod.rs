@@ -10,7 +10,7 @@
 mod kernel_avx2;
 mod pack;
 
-use super::parallel::{num_threads, par_chunks_mut, par_for};
+use super::thread_pool::{num_threads, par_chunks_mut, par_for};
 use kernel_avx2::{MR, NR};
 use std::cell::RefCell;
 
@@ -71,7 +71,7 @@ fn k_split(
 ) {
     let per = k.div_ceil(threads).div_ceil(KC) * KC;
     let parts = k.div_ceil(per);
-    let mut partial = super::pool::take::<f32>(parts * m * n);
+    let mut partial = super::buffer_pool::take::<f32>(parts * m * n);
     par_chunks_mut(&mut partial[..parts * m * n], m * n, |t, p| {
         let (k0, kl) = (t * per, per.min(k - t * per));
         let at = MatRef { offset: a.offset + k0 * a.cs, ..a };
@@ -87,7 +87,7 @@ fn k_split(
     for p in partial[m * n..parts * m * n].chunks(m * n) {
         dst.iter_mut().zip(p).for_each(|(d, &s)| *d += s);
     }
-    super::pool::recycle(partial);
+    super::buffer_pool::recycle(partial);
 }
 
 /// Products with at most this many multiply-adds split C into one tile per thread, each
@@ -175,7 +175,7 @@ fn blocked(
     let mc = m.div_ceil(blocks).div_ceil(MR) * MR;
     let n_ic = m.div_ceil(mc);
     let direct_b = b.cs == 1 && m <= DIRECT_B_MAX_M;
-    let mut bp = super::pool::take::<f32>(KC * NC.min(n.div_ceil(NR) * NR));
+    let mut bp = super::buffer_pool::take::<f32>(KC * NC.min(n.div_ceil(NR) * NR));
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
         let n_panels = nc.div_ceil(NR);
@@ -221,7 +221,7 @@ fn blocked(
             }
         }
     }
-    super::pool::recycle(bp);
+    super::buffer_pool::recycle(bp);
 }
 
 /// Where the micro-kernel reads B from for one (jc, pc) block.

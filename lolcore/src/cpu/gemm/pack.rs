@@ -3,7 +3,7 @@
 
 use super::kernel_avx2::{MR, NR};
 use super::MatRef;
-use crate::cpu::parallel::par_chunks_mut;
+use crate::cpu::thread_pool::par_chunks_mut;
 
 /// A[ic.., pc..] (mlen × kc) → panels of MR rows: `ap[p·kc·MR + k·MR + r]`.
 pub fn pack_a(ap: &mut [f32], a: MatRef<f32>, ic: usize, mlen: usize, pc: usize, kc: usize) {

@@ -2,10 +2,10 @@
 //! Max pooling also returns the argmax of each window (flat index in its plane), so the
 //! backward pass is a scatter with no search.
 
-use super::parallel::{par_chunks_mut, par_chunks_mut2};
-use super::pool;
+use super::buffer_pool as pool;
 use super::storage::{CpuElem, CpuStorage};
 use super::strided::dense;
+use super::thread_pool::{par_chunks_mut, par_chunks_mut2};
 use crate::dtype::FloatElem;
 use crate::error::{Error, Result};
 use crate::layout::Layout;

@@ -44,9 +44,25 @@ thread_local! {
     static INSIDE: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Threads used by CPU kernels: `LOL_NUM_THREADS`, else the machine's parallelism.
+/// The thread count `set_num_threads` asked for (0: all of the pool).
+static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// Threads used by CPU kernels: `set_num_threads`, else `LOL_NUM_THREADS`, else the
+/// machine's parallelism. Kernels split their work by this number (not by which threads
+/// happen to be free), so results depend on it and on nothing else.
 pub fn num_threads() -> usize {
-    pool().threads
+    let all = pool().threads;
+    match ACTIVE.load(SeqCst) {
+        0 => all,
+        n => n.min(all),
+    }
+}
+
+/// Limits CPU kernels to `n` threads, the caller's included (PyTorch's
+/// `torch.set_num_threads`); at most the pool's size, which `LOL_NUM_THREADS` or the
+/// machine fixes when the first kernel runs. `0` restores the full pool.
+pub fn set_num_threads(n: usize) {
+    ACTIVE.store(n, SeqCst);
 }
 
 fn pool() -> &'static Pool {
@@ -66,7 +82,7 @@ fn pool() -> &'static Pool {
         });
         for i in 1..threads {
             let s = shared.clone();
-            let spawned = std::thread::Builder::new().name(format!("lol-cpu-{i}")).spawn(move || worker(&s));
+            let spawned = std::thread::Builder::new().name(format!("lol-cpu-{i}")).spawn(move || worker(&s, i));
             if spawned.is_err() {
                 return Pool { shared, threads: i, owner: Mutex::new(()) };
             }
@@ -93,7 +109,9 @@ unsafe fn run_job(job: &Job) {
     }
 }
 
-fn worker(s: &Shared) {
+/// Worker `index` (1-based: the caller is thread 0) joins jobs while the active thread
+/// count includes it.
+fn worker(s: &Shared, index: usize) {
     INSIDE.with(|c| c.set(true));
     let mut seen = 0u64;
     loop {
@@ -113,6 +131,9 @@ fn worker(s: &Shared) {
             }
         }
         seen = s.epoch.load(SeqCst);
+        if index >= num_threads() {
+            continue;
+        }
         s.busy.fetch_add(1, SeqCst);
         let p = s.job.load(SeqCst);
         if !p.is_null() {
@@ -132,7 +153,7 @@ pub fn par_for(n: usize, f: impl Fn(usize) + Sync) {
         return serial(&f);
     }
     let p = pool();
-    if p.threads <= 1 {
+    if num_threads() <= 1 {
         return serial(&f);
     }
     let Ok(_owner) = p.owner.try_lock() else { return serial(&f) };
