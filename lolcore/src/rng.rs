@@ -1,7 +1,9 @@
 //! Random streams with PyTorch's semantics. A [`Generator`] is a seeded stream that
 //! initialisers, dropout, shuffling and data loaders can take. Without one they draw from
 //! the *current* generator: the one [`with_generator`] installed on this thread, else the
-//! process-wide default that [`manual_seed`] seeds (as `torch.manual_seed` does).
+//! thread's default, which [`manual_seed`] seeds (as `torch.manual_seed` does). Unlike
+//! PyTorch's one process-wide default, defaults are per thread, so two threads (two
+//! tests) drawing at once cannot disturb each other's sequence.
 //!
 //! Reproducibility does not depend on threads: a `DataLoader` gives each batch its own
 //! stream derived from one seed drawn on the calling thread, so 0, 1 or 4 workers build
@@ -18,7 +20,8 @@
 //! ```
 
 use std::cell::RefCell;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// xoshiro256++: fast, small state, good statistical quality.
 #[derive(Clone, Debug)]
@@ -122,20 +125,49 @@ impl Generator {
     }
 }
 
-/// The process-wide default generator (what `manual_seed` seeds).
-pub fn default_generator() -> &'static Generator {
-    static DEFAULT: OnceLock<Generator> = OnceLock::new();
-    DEFAULT.get_or_init(Generator::from_entropy)
-}
-
-/// Seeds the default generator: randn, rand, parameter init, dropout and shuffling
-/// become repeatable (on threads without a [`with_generator`] override).
-pub fn manual_seed(seed: u64) {
-    default_generator().manual_seed(seed);
-}
+/// The seed of the last `manual_seed`, which threads that never seeded start from.
+static PROCESS_SEED: Mutex<Option<u64>> = Mutex::new(None);
+/// Numbers unnamed threads that start from the process seed.
+static UNNAMED: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
+    static DEFAULT: RefCell<Option<Generator>> = const { RefCell::new(None) };
     static CURRENT: RefCell<Vec<Generator>> = const { RefCell::new(Vec::new()) };
+}
+
+/// This thread's default generator (what `manual_seed` seeds). A thread that never
+/// called `manual_seed` starts from a stream derived from the last `manual_seed` of the
+/// process and the thread's name (a test's name, `lol-loader-0`, ...), or from the clock
+/// when nothing was ever seeded.
+pub fn default_generator() -> Generator {
+    DEFAULT.with(|d| {
+        d.borrow_mut()
+            .get_or_insert_with(|| {
+                let seed = *PROCESS_SEED.lock().unwrap_or_else(|e| e.into_inner());
+                match seed {
+                    Some(s) => {
+                        let id = match std::thread::current().name() {
+                            Some(n) => n
+                                .bytes()
+                                .fold(0xCBF2_9CE4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01B3)),
+                            None => UNNAMED.fetch_add(1, Ordering::Relaxed),
+                        };
+                        Generator::new(derive_seed(s, id))
+                    }
+                    None => Generator::from_entropy(),
+                }
+            })
+            .clone()
+    })
+}
+
+/// Seeds this thread's default generator (as `torch.manual_seed`): randn, rand,
+/// parameter init, dropout and shuffling on this thread become repeatable. Defaults are
+/// per thread, so tests running side by side each get their own repeatable stream; a
+/// thread started later that never seeds derives its stream from this seed.
+pub fn manual_seed(seed: u64) {
+    *PROCESS_SEED.lock().unwrap_or_else(|e| e.into_inner()) = Some(seed);
+    DEFAULT.with(|d| *d.borrow_mut() = Some(Generator::new(seed)));
 }
 
 /// Runs `f` with `g` as this thread's current generator: every draw that names no
@@ -155,9 +187,9 @@ pub fn with_generator<R>(g: &Generator, f: impl FnOnce() -> R) -> R {
 }
 
 /// The generator draws go to on this thread: the innermost [`with_generator`], else the
-/// default.
+/// thread's default.
 pub fn current_generator() -> Generator {
-    CURRENT.with(|c| c.borrow().last().cloned()).unwrap_or_else(|| default_generator().clone())
+    CURRENT.with(|c| c.borrow().last().cloned()).unwrap_or_else(default_generator)
 }
 
 /// Runs `f` with the current generator.

@@ -2,8 +2,25 @@
 //! the totals.
 
 use super::Model;
-use lolcore::nn::{trace, Forward, Module, TensorKind};
+use lolcore::nn::{short_type_name, trace, Forward, Module, TensorKind};
+use lolcore::rng::{with_generator, Generator};
 use lolcore::{no_grad, Tensor};
+
+/// `TwoLayerNet` → `two_layer_net` (Keras names a model after its class this way).
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
 
 fn thousands(n: usize) -> String {
     let s = n.to_string();
@@ -51,7 +68,7 @@ impl<M: Module + Forward> Model<M> {
         let line = |l: char, m: char, r: char| {
             format!("{l}{}{m}{}{m}{}{r}\n", "─".repeat(w[0]), "─".repeat(w[1]), "─".repeat(w[2]))
         };
-        let mut out = String::from("Model: \"sequential\"\n");
+        let mut out = format!("Model: \"{}\"\n", snake_case(&short_type_name::<M>()));
         out += &line('┌', '┬', '┐');
         out += &format!(
             "│ {:<a$}│ {:<b$}│ {:>c$} │\n",
@@ -91,9 +108,23 @@ impl<M: Module + Forward> Model<M> {
         if let Some(input) = &self.input_shape {
             let mut dims = vec![1];
             dims.extend(input);
-            // A one-sample forward in inference mode records each layer's output.
-            let traced =
-                no_grad(|| Tensor::zeros(&dims, &self.device).map(|x| trace::trace_layers(|| self.module.forward(&x))));
+            // A one-sample forward records each layer's output. It must leave the model
+            // as it was: layers act as in eval mode while traced, draws come from a
+            // throwaway generator, and buffers are put back (for layers that keep
+            // state some other way).
+            let buffers = self.module.named_buffers();
+            let saved: Vec<Option<Tensor>> = buffers.iter().map(|(_, t)| t.deep_copy().ok()).collect();
+            let scratch = Generator::new(0);
+            let traced = with_generator(&scratch, || {
+                no_grad(|| {
+                    Tensor::zeros(&dims, &self.device()).map(|x| trace::trace_layers(|| self.module.forward(&x)))
+                })
+            });
+            for ((_, t), s) in buffers.iter().zip(saved) {
+                if let Some(s) = s {
+                    let _ = t.copy_from(&s);
+                }
+            }
             if let Ok((Ok(_), recs)) = traced {
                 if !recs.is_empty() {
                     return recs

@@ -38,7 +38,7 @@ __device__ void softmax_impl(int log_out, u64 rows, u64 len, const T* x, T* y) {
         A m = neg_inf<A>();
         for (u64 j = threadIdx.x; j < len; j += blockDim.x) { A v = load<T>(xr[j]); m = v > m ? v : m; }
         m = block_reduce<A>(m, true, scratch);
-        if (!(m > neg_inf<A>() && m < -neg_inf<A>())) m = (A)0;  // rows of -inf stay NaN-free
+        if (!(m > neg_inf<A>() && m < -neg_inf<A>())) m = (A)0;  // no finite max: NaN row, as PyTorch
         A s = 0;
         for (u64 j = threadIdx.x; j < len; j += blockDim.x) s += exp(load<T>(xr[j]) - m);
         s = block_reduce<A>(s, false, scratch);

@@ -16,7 +16,8 @@ fn rows<T: FloatElem + CpuElem>(x: &[T], n: usize, log: bool) -> Vec<T> {
     }
     let one = |(o, r): (&mut [T], &[T])| {
         let m = r.iter().fold(T::lowest(), |a, &b| a.maximum(b));
-        // A row of -inf stays NaN-free: shift by 0 instead.
+        // A row with no finite maximum (all −inf, or an inf) is not shifted; as in
+        // PyTorch it comes out NaN (all −inf: 0/0), and so does its log-softmax.
         let m = if m.is_finite() { m } else { T::zero() };
         let mut s = T::zero();
         for (d, &v) in o.iter_mut().zip(r) {

@@ -250,11 +250,12 @@ pub fn layer_error(name: &str, type_name: &str, e: Error) -> Error {
 /// The readable name of a layer type: `keras::layers::Dense` → `Dense`, closures → `Lambda`.
 pub fn short_type_name<T: ?Sized>() -> String {
     let full = std::any::type_name::<T>();
-    if full.contains("{{closure}}") {
-        return "Lambda".into();
-    }
     let base = full.split('<').next().unwrap_or(full);
-    base.rsplit("::").next().unwrap_or(base).to_string()
+    match base.rsplit("::").next().unwrap_or(base) {
+        // A closure (a type defined inside one is named by its own last segment).
+        "{{closure}}" => "Lambda".into(),
+        name => name.to_string(),
+    }
 }
 
 /// Passes a layer through unchanged; `sequential!` wraps each layer in it so a value

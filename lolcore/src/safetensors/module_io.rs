@@ -103,15 +103,21 @@ impl fmt::Display for LoadReport {
             writeln!(f, "  shape mismatch: {n}: file {a:?}, model {b:?}")?;
         }
         for (n, a, b) in &self.dtype_mismatch {
-            writeln!(f, "  dtype mismatch: {n}: file {a}, model {b}")?;
+            writeln!(f, "  dtype mismatch: {n}: file {a}, model {b} (converting would change values)")?;
         }
         Ok(())
     }
 }
 
-/// Whether values of dtype `from` may be loaded into a tensor of dtype `to`.
+/// Whether values of dtype `from` may be loaded into a tensor of dtype `to`: the same
+/// dtype; float into float (a widening is exact; a narrowing goes to the precision the
+/// model was built or cast to, and is listed in `LoadReport::converted`); integers only
+/// where every value fits (u8 → u32 → i64). Never integers into a narrower or
+/// differently signed integer, floats into integers or integers into floats: those
+/// change values, and are reported as dtype mismatches.
 fn convertible(from: DType, to: DType) -> bool {
-    from == to || (from.is_float() && to.is_float()) || (from.is_int() && to.is_int())
+    use DType::*;
+    from == to || (from.is_float() && to.is_float()) || matches!((from, to), (U8, U32) | (U8, I64) | (U32, I64))
 }
 
 /// Writes every parameter and buffer of `m` to `path` (safetensors, written atomically),
