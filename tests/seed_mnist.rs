@@ -1,5 +1,7 @@
 //! S15 (MLP and CNN) on the bundled MNIST sample. Both run side by side in one binary:
 //! each seeds its own thread's generator, so neither disturbs the other's draws.
+// Both examples include the shared MNIST loader as their own module.
+#![allow(clippy::duplicate_mod)]
 #[path = "../examples/mnist_cnn.rs"]
 mod mnist_cnn;
 #[path = "../examples/mnist_mlp.rs"]
