@@ -3,24 +3,34 @@
 
 use crate::error::{bail, Error, Result};
 
-/// Row-major strides for a shape.
+/// Row-major strides for a shape. (An empty tensor may have dims whose product
+/// overflows; its strides are never followed, so they saturate.)
 pub(crate) fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
     let mut strides = vec![0; shape.len()];
-    let mut acc = 1;
+    let mut acc = 1usize;
     for (s, &d) in strides.iter_mut().zip(shape).rev() {
         *s = acc;
-        acc *= d;
+        acc = acc.saturating_mul(d);
     }
     strides
 }
 
+/// The element count of a shape whose count fits (every tensor's does; an empty one
+/// counts 0 whatever its other dims).
 pub(crate) fn numel(shape: &[usize]) -> usize {
-    shape.iter().product()
+    if shape.contains(&0) {
+        0
+    } else {
+        shape.iter().product()
+    }
 }
 
 /// The element count of `shape`, or an error naming `op` when it does not fit in a
 /// `usize` (a shape a user typed, or the result of broadcasting two).
 pub(crate) fn checked_numel(op: &'static str, shape: &[usize]) -> Result<usize> {
+    if shape.contains(&0) {
+        return Ok(0);
+    }
     shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).ok_or_else(|| {
         Error::shape(op, format!("shape {shape:?} has more elements than fit in memory addresses (overflow)"))
     })
@@ -58,6 +68,10 @@ impl Layout {
     }
     /// Row-major and dense: element i lives at `offset + i`.
     pub fn is_contiguous(&self) -> bool {
+        if self.shape.contains(&0) {
+            // Nothing to lay out: as dense as can be.
+            return true;
+        }
         let mut acc = 1;
         for (&d, &s) in self.shape.iter().zip(&self.strides).rev() {
             if d != 1 && s != acc {
@@ -69,6 +83,10 @@ impl Layout {
     }
     /// The (start, end) range of storage a contiguous layout covers.
     pub(crate) fn contiguous_range(&self) -> Option<(usize, usize)> {
+        if self.numel() == 0 {
+            // An empty view may sit at any offset, even past its storage's end.
+            return Some((0, 0));
+        }
         self.is_contiguous().then(|| (self.offset, self.offset + self.numel()))
     }
 
@@ -87,7 +105,7 @@ impl Layout {
     }
     pub(crate) fn narrow(&self, dim: usize, start: usize, len: usize) -> Layout {
         let mut l = self.clone();
-        l.offset += start * self.strides[dim];
+        l.offset = l.offset.saturating_add(start.saturating_mul(self.strides[dim]));
         l.shape[dim] = len;
         l
     }
@@ -171,7 +189,7 @@ impl Layout {
     }
     pub(crate) fn unsqueeze(&self, dim: usize) -> Layout {
         let mut l = self.clone();
-        let stride = if dim < self.rank() { self.strides[dim] * self.shape[dim] } else { 1 };
+        let stride = if dim < self.rank() { self.strides[dim].saturating_mul(self.shape[dim]) } else { 1 };
         l.shape.insert(dim, 1);
         l.strides.insert(dim, stride);
         l
@@ -181,7 +199,7 @@ impl Layout {
         let r = self.rank();
         let mut l = self.clone();
         let n = self.shape[r - 2].min(self.shape[r - 1]);
-        let s = self.strides[r - 2] + self.strides[r - 1];
+        let s = self.strides[r - 2].saturating_add(self.strides[r - 1]);
         l.shape.truncate(r - 2);
         l.strides.truncate(r - 2);
         l.shape.push(n);
@@ -194,10 +212,14 @@ impl Layout {
 /// contiguous tensor becomes one dim and `[N, C] + [C]` stays two. Returns the merged
 /// shape and each operand's strides over it.
 pub(crate) fn coalesce<const N: usize>(shape: &[usize], strides: [&[usize]; N]) -> (Vec<usize>, [Vec<usize>; N]) {
+    if shape.contains(&0) {
+        // Nothing to walk (whatever the other dims are).
+        return (vec![0], std::array::from_fn(|_| vec![0]));
+    }
     let mut dims: Vec<usize> = Vec::with_capacity(shape.len());
     let mut out: [Vec<usize>; N] = std::array::from_fn(|_| Vec::with_capacity(shape.len()));
     for (i, &d) in shape.iter().enumerate().filter(|(_, &d)| d != 1) {
-        let mergeable = !dims.is_empty() && (0..N).all(|k| out[k].last().copied() == Some(strides[k][i] * d));
+        let mergeable = !dims.is_empty() && (0..N).all(|k| out[k].last().copied() == strides[k][i].checked_mul(d));
         if mergeable {
             if let Some(last) = dims.last_mut() {
                 *last *= d;

@@ -118,16 +118,32 @@ impl Storage {
     }
     pub fn reduce(&self, op: ReduceOp, l: &Layout, dims: &[usize]) -> Result<Storage> {
         self.check_out("reduce", l.numel(), self.dtype())?;
+        if l.numel() == 0 {
+            // Sums of nothing are 0; an empty max or min was refused by the op.
+            let kept: Vec<usize> =
+                l.shape().iter().enumerate().filter(|(d, _)| !dims.contains(d)).map(|(_, &n)| n).collect();
+            let out = crate::layout::checked_numel("sum", &kept)?;
+            self.check_out("sum", out, self.dtype())?;
+            return self.zeros(self.dtype(), out);
+        }
         Ok(on_device!(self, s => cpu: cpu::reduce::reduce(op, s, l, dims)?, cuda: s.reduce(op, l, dims)?))
     }
     pub fn arg_reduce(&self, op: ArgReduceOp, l: &Layout, dim: usize) -> Result<Storage> {
         self.check_out("arg_reduce", l.numel(), self.dtype())?;
+        if l.numel() == 0 {
+            return self.zeros(DType::U32, 0);
+        }
         Ok(on_device!(self, s => cpu: cpu::reduce::arg_reduce(op, s, l, dim)?, cuda: s.arg_reduce(op, l, dim)?))
     }
     pub fn matmul(&self, la: &Layout, rhs: &Storage, lb: &Layout, mnk: (usize, usize, usize)) -> Result<Storage> {
         let mut out = la.shape()[..la.rank() - 2].to_vec();
         out.extend([mnk.0, mnk.1]);
-        self.check_out("matmul", crate::layout::checked_numel("matmul", &out)?, self.dtype())?;
+        let len = crate::layout::checked_numel("matmul", &out)?;
+        self.check_out("matmul", len, self.dtype())?;
+        if len == 0 || mnk.2 == 0 {
+            // Nothing to compute (the batch may still be huge), or empty inner products.
+            return self.zeros(self.dtype(), len);
+        }
         Ok(on_device2!("matmul", self, rhs, |a, b|
             cpu: cpu::matmul::matmul(a, la, b, lb, mnk)?,
             cuda: a.matmul(la, b, lb, mnk)?))
@@ -184,6 +200,10 @@ impl Storage {
             (p, g) => bail!(Error::DeviceMismatch { op: "optimizer", lhs: p.device(), rhs: g.device() }),
         }
     }
+    /// `len` zeros of `dtype` on this storage's device.
+    fn zeros(&self, dtype: DType, len: usize) -> Result<Storage> {
+        Storage::filled(dtype, len, 0.0, &self.device())
+    }
     /// Checks an output (or working buffer) of `len` elements can be allocated here.
     fn check_out(&self, op: &'static str, len: usize, dtype: DType) -> Result<()> {
         check_alloc(op, len, dtype, &self.device())
@@ -204,13 +224,20 @@ impl Storage {
         let bound = l.shape()[dim];
         let mut out = l.shape().to_vec();
         out[dim] = li.numel();
-        self.check_out("index_select", crate::layout::checked_numel("index_select", &out)?, self.dtype())?;
+        let len = crate::layout::checked_numel("index_select", &out)?;
+        self.check_out("index_select", len, self.dtype())?;
+        if len == 0 {
+            return self.zeros(self.dtype(), 0);
+        }
         Ok(on_device2!("index_select", self, ids, |s, i|
             cpu: cpu::index::index_select(s, l, &cpu::index::read_indices("index_select", i, li, bound)?, dim),
             cuda: s.index_select(l, i, li, dim)?))
     }
     pub fn gather(&self, l: &Layout, ids: &Storage, li: &Layout, dim: usize) -> Result<Storage> {
         self.check_out("gather", li.numel(), self.dtype())?;
+        if li.numel() == 0 {
+            return self.zeros(self.dtype(), 0);
+        }
         let bound = l.shape()[dim];
         Ok(on_device2!("gather", self, ids, |s, i|
             cpu: cpu::index::gather(s, l, &cpu::index::read_indices("gather", i, li, bound)?, li.shape(), dim),
@@ -225,7 +252,11 @@ impl Storage {
         dim: usize,
         out_shape: &[usize],
     ) -> Result<Storage> {
-        self.check_out("scatter_add", crate::layout::checked_numel("scatter_add", out_shape)?, self.dtype())?;
+        let len = crate::layout::checked_numel("scatter_add", out_shape)?;
+        self.check_out("scatter_add", len, self.dtype())?;
+        if len == 0 || l.numel() == 0 {
+            return self.zeros(self.dtype(), len);
+        }
         let bound = out_shape[dim];
         Ok(on_device2!("scatter_add", self, ids, |s, i|
             cpu: cpu::index::scatter_add(out_shape, &cpu::index::read_indices("scatter_add", i, li, bound)?, s, l, dim)?,
@@ -240,7 +271,11 @@ impl Storage {
         bias: Option<&Storage>,
         g: &ConvGeom,
     ) -> Result<Storage> {
-        self.check_conv("conv2d", g, g.n * g.o * g.ho * g.wo)?;
+        let len = g.n * g.o * g.ho * g.wo;
+        self.check_conv("conv2d", g, len)?;
+        if len == 0 {
+            return self.zeros(self.dtype(), 0);
+        }
         Ok(match (self, w, bias) {
             (Storage::Cpu(x), Storage::Cpu(w), None) => Storage::Cpu(cpu::conv::conv2d(x, l, w, lw, None, g)?),
             (Storage::Cpu(x), Storage::Cpu(w), Some(Storage::Cpu(b))) => {
@@ -258,19 +293,31 @@ impl Storage {
         })
     }
     pub fn conv2d_backward_input(&self, l: &Layout, w: &Storage, lw: &Layout, g: &ConvGeom) -> Result<Storage> {
-        self.check_conv("conv2d_backward_input", g, g.n * g.c * g.h * g.w)?;
+        let len = g.n * g.c * g.h * g.w;
+        self.check_conv("conv2d_backward_input", g, len)?;
+        if l.numel() == 0 {
+            return self.zeros(self.dtype(), len);
+        }
         Ok(on_device2!("conv2d_backward_input", self, w, |gy, w|
             cpu: cpu::conv::conv2d_backward_input(gy, l, w, lw, g)?,
             cuda: gy.conv2d_backward_input(l, w, lw, g)?))
     }
     pub fn conv2d_backward_weight(&self, l: &Layout, gy: &Storage, lg: &Layout, g: &ConvGeom) -> Result<Storage> {
-        self.check_conv("conv2d_backward_weight", g, g.o * (g.c / g.p.groups) * g.kh * g.kw)?;
+        let len = g.o * (g.c / g.p.groups) * g.kh * g.kw;
+        self.check_conv("conv2d_backward_weight", g, len)?;
+        if l.numel() == 0 || lg.numel() == 0 {
+            return self.zeros(self.dtype(), len);
+        }
         Ok(on_device2!("conv2d_backward_weight", self, gy, |x, gy|
             cpu: cpu::conv::conv2d_backward_weight(x, l, gy, lg, g)?,
             cuda: x.conv2d_backward_weight(l, gy, lg, g)?))
     }
     pub fn max_pool2d(&self, l: &Layout, g: &PoolGeom) -> Result<(Storage, Storage)> {
-        self.check_out("max_pool2d", l.numel() + 2 * g.n * g.c * g.ho * g.wo, self.dtype())?;
+        let len = g.n * g.c * g.ho * g.wo;
+        self.check_out("max_pool2d", l.numel().saturating_add(2 * len), self.dtype())?;
+        if len == 0 {
+            return Ok((self.zeros(self.dtype(), 0)?, self.zeros(DType::U32, 0)?));
+        }
         Ok(match self {
             Storage::Cpu(s) => {
                 let (o, i) = cpu::pooling::max_pool2d(s, l, g)?;
@@ -283,10 +330,17 @@ impl Storage {
         })
     }
     pub fn avg_pool2d(&self, l: &Layout, g: &PoolGeom) -> Result<Storage> {
-        self.check_out("avg_pool2d", l.numel() + g.n * g.c * g.ho * g.wo, self.dtype())?;
+        let len = g.n * g.c * g.ho * g.wo;
+        self.check_out("avg_pool2d", l.numel().saturating_add(len), self.dtype())?;
+        if len == 0 {
+            return self.zeros(self.dtype(), 0);
+        }
         Ok(on_device!(self, s => cpu: cpu::pooling::avg_pool2d(s, l, g)?, cuda: s.avg_pool2d(l, g)?))
     }
     pub fn avg_pool2d_backward(&self, l: &Layout, g: &PoolGeom) -> Result<Storage> {
+        if l.numel() == 0 {
+            return self.zeros(self.dtype(), g.n * g.c * g.h * g.w);
+        }
         Ok(on_device!(self, s => cpu: cpu::pooling::avg_pool2d_backward(s, l, g)?, cuda: s.avg_pool2d_backward(l, g)?))
     }
     pub fn softmax_last(&self, l: &Layout, log: bool) -> Result<Storage> {

@@ -33,6 +33,9 @@ fn check_xy(op: &'static str, x: &Tensor, y: Option<&Tensor>, batch_size: usize)
     if n == 0 {
         return Err(Error::shape(op, "no samples: x is empty"));
     }
+    if n > u32::MAX as usize {
+        return Err(Error::shape(op, format!("x has {n} samples; at most {} are supported", u32::MAX)));
+    }
     if batch_size == 0 {
         return Err(Error::arg(op, "batch_size must be at least 1"));
     }

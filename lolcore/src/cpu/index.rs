@@ -85,9 +85,10 @@ pub fn scatter_add(out_shape: &[usize], ids: &[usize], s: &CpuStorage, l: &Layou
     fn go<T: CpuElem + NumElem>(out_shape: &[usize], ids: &[usize], v: &[T], l: &Layout, dim: usize) -> Vec<T> {
         let src = dense(v, l);
         let r = out_shape.len();
-        if dim == r - 1 && r >= 2 {
+        if dim == r - 1 && r >= 2 && l.shape()[..r - 1] == out_shape[..r - 1] {
             // Scatter within rows (max-pool backward, gather backward along the last dim):
-            // rows are independent, so they run in parallel.
+            // rows are independent, so they run in parallel. (A source with fewer rows
+            // than the output takes the general path.)
             let (n_in, n_out) = (l.shape()[r - 1], out_shape[r - 1]);
             let mut out = pool::filled::<T>(crate::layout::numel(out_shape), T::zero());
             let rows_per = (super::strided::PAR_THRESHOLD / n_out.max(1)).max(1);

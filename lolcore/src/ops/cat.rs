@@ -96,7 +96,8 @@ impl Tensor {
         Ok(y)
     }
 
-    /// Repeats the tensor `repeats[i]` times along dim i (PyTorch's `repeat`).
+    /// Repeats the tensor `repeats[i]` times along dim i (PyTorch's `repeat`): a
+    /// broadcast of `[1, d0, 1, d1, ..]` to `[r0, d0, r1, d1, ..]`, made contiguous.
     pub fn repeat(&self, repeats: &[usize]) -> Result<Tensor> {
         if repeats.len() != self.rank() {
             bail!(Error::shape(
@@ -106,14 +107,9 @@ impl Tensor {
         }
         let out: Vec<usize> = self.shape().iter().zip(repeats).map(|(&d, &r)| d.saturating_mul(r)).collect();
         Tensor::check_new("repeat", &out, self.dtype(), &self.device())?;
-        let mut y = self.clone();
-        for (d, &r) in repeats.iter().enumerate() {
-            if r != 1 {
-                let copies = vec![y.clone(); r];
-                y = Tensor::cat(&copies, d)?;
-            }
-        }
-        Ok(y)
+        let split: Vec<usize> = self.shape().iter().flat_map(|&d| [1, d]).collect();
+        let wide: Vec<usize> = self.shape().iter().zip(repeats).flat_map(|(&d, &r)| [r, d]).collect();
+        self.reshape(&split)?.broadcast_as(&wide)?.contiguous()?.reshape(&out)
     }
 
     /// One-hot encoding of integer labels: `[..] → [.., classes]` as f32.

@@ -79,6 +79,13 @@ impl ConvGeom {
         if kh == 0 || kw == 0 {
             bail!(Error::shape(op, format!("weight {w:?} has an empty kernel")));
         }
+        if c == 0 || h == 0 || wd == 0 {
+            // As PyTorch: only the batch may be empty.
+            bail!(Error::shape(
+                op,
+                format!("input {x:?} has an empty channel or spatial dim (only the batch may be 0)")
+            ));
+        }
         let ho = out_len(h, kh, p.stride.0, p.padding.0, p.dilation.0);
         let wo = out_len(wd, kw, p.stride.1, p.padding.1, p.dilation.1);
         let (Some(ho), Some(wo)) = (ho, wo) else {
@@ -121,6 +128,12 @@ impl PoolGeom {
             bail!(Error::shape(op, format!("input {x:?} must be 4-D (NCHW)")));
         }
         let (kh, kw) = p.kernel;
+        if x[1] == 0 || x[2] == 0 || x[3] == 0 {
+            bail!(Error::shape(
+                op,
+                format!("input {x:?} has an empty channel or spatial dim (only the batch may be 0)")
+            ));
+        }
         if kh == 0 || kw == 0 || p.stride.0 == 0 || p.stride.1 == 0 {
             bail!(Error::arg(op, format!("kernel {:?} and stride {:?} must be positive", p.kernel, p.stride)));
         }

@@ -72,7 +72,7 @@ impl Tensor {
     }
 
     fn count(&self, dims: &[usize]) -> usize {
-        dims.iter().map(|&d| self.shape()[d]).product()
+        dims.iter().fold(1usize, |n, &d| n.saturating_mul(self.shape()[d]))
     }
     /// Mean over one dim, dropping it.
     pub fn mean<D: Dim>(&self, dim: D) -> Result<Tensor> {

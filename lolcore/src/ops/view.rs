@@ -74,7 +74,7 @@ impl Tensor {
             bail!(Error::index("flatten", format!("start dim {s} is after end dim {e}")));
         }
         let mut shape = self.shape()[..s].to_vec();
-        shape.push(self.shape()[s..=e].iter().product());
+        shape.push(checked_numel("flatten", &self.shape()[s..=e])?);
         shape.extend_from_slice(&self.shape()[e + 1..]);
         self.reshape(&shape)
     }

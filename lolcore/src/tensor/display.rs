@@ -49,6 +49,10 @@ impl fmt::Display for Tensor {
             Ok(v) => v,
             Err(e) => return write!(f, "Tensor[{:?}, {}] (unreadable: {e})", self.shape(), self.dtype()),
         };
+        if self.numel() == 0 {
+            // As PyTorch: the shape of an empty tensor may be anything (even huge dims).
+            return write!(f, "tensor([], size={:?}, dtype={})", self.shape(), self.dtype());
+        }
         let strides = crate::layout::contiguous_strides(self.shape());
         f.write_str("tensor(")?;
         fmt_rec(f, &v, self.shape(), &strides, 0, 0, self.dtype().is_float(), self.numel() > SUMMARISE_ABOVE)?;
