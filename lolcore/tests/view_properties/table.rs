@@ -580,6 +580,6 @@ pub const SPECS: &[Spec] = &[
     Spec { name: "functional::tanh", gen: |r| unary(r, F::tanh) },
     Spec { name: "functional::gelu", gen: |r| unary(r, F::gelu) },
     Spec { name: "functional::leaky_relu", gen: |r| unary(r, |x| F::leaky_relu(x, 0.2)) },
-    Spec { name: "functional::softmax", gen: |r| reduce_dim(r, |x, d| F::softmax(x, d)) },
-    Spec { name: "functional::log_softmax", gen: |r| reduce_dim(r, |x, d| F::log_softmax(x, d)) },
+    Spec { name: "functional::softmax", gen: |r| reduce_dim(r, F::softmax) },
+    Spec { name: "functional::log_softmax", gen: |r| reduce_dim(r, F::log_softmax) },
 ];
