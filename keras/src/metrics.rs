@@ -26,6 +26,13 @@ pub enum Metric {
 
 const AUC_THRESHOLDS: usize = 200;
 
+/// Whether a larger value of the logged quantity `name` (`"val_accuracy"`, `"auc"`,
+/// `"loss"`) is better: accuracies, AUC, precision and recall; everything else (losses,
+/// errors) is better smaller. Callbacks in `Mode::Auto` go by it, as Keras does.
+pub fn higher_is_better(name: &str) -> bool {
+    ["acc", "auc", "precision", "recall"].iter().any(|k| name.contains(k))
+}
+
 impl Metric {
     /// The key in logs and `History` (`accuracy`, `top_5_accuracy`, `mae`, ...).
     pub fn name(&self) -> String {

@@ -1,5 +1,5 @@
 //! cuBLAS GEMMs for row-major tensors. A row-major `C[m, n] = A[m, k]·B[k, n]` is the
-//! column-major `Cᵀ = Bᵀ·Aᵀ`, so cuBLAS gets B first (CUDA.md), no copies.
+//! column-major `Cᵀ = Bᵀ·Aᵀ`, so cuBLAS gets B first, no copies.
 
 use crate::device::GpuDevice;
 use crate::Result;

@@ -1,5 +1,5 @@
 //! NVRTC: CUDA C → CUBIN for one architecture (`sm_90`, ...). Loading a CUBIN takes
-//! ~0.1 ms where PTX would cost ~150 ms of driver JIT (CUDA.md), so CUBIN it is.
+//! ~0.1 ms where PTX would cost ~150 ms of driver JIT, so CUBIN it is.
 
 use crate::Result;
 use cudarc::nvrtc::{result, sys};

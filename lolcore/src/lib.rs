@@ -1,5 +1,6 @@
 //! lolcore: tensors on the CPU and CUDA, reverse- and forward-mode autodiff, the
-//! `Module` traits, optimizers and safetensors I/O. See ARCHITECTURE.md for the map.
+//! `Module` traits, optimizers and safetensors I/O. The repository's ARCHITECTURE.md is
+//! the map: the crates, and how one op runs from a layer down to a kernel and back.
 //!
 //! ```
 //! use lolcore::{Device, Tensor};

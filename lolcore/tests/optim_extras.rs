@@ -1,7 +1,7 @@
 //! Parameter groups, learning-rate schedules and gradient clipping.
 use lolcore::optim::{
     apply_schedule, clip_grad_norm, clip_grad_value, CosineAnnealingLr, ExponentialLr, LrSchedule, Optimizer, Plateau,
-    ReduceLrOnPlateau, Sgd, StepLr,
+    PlateauScheduler, Sgd, StepLr,
 };
 use lolcore::{Device, Gradients, Tensor};
 
@@ -37,7 +37,7 @@ fn schedules_follow_their_formulas() {
 #[test]
 fn reduce_on_plateau_waits_for_patience() {
     let mut opt = Sgd::new(1.0).params(vec![param(&[0.0])]);
-    let mut r = ReduceLrOnPlateau::new(Plateau::Min).patience(2).factor(0.5);
+    let mut r = PlateauScheduler::new(Plateau::Min).patience(2).factor(0.5);
     let metrics = [1.0, 0.9, 0.95, 0.95, 0.95, 0.8];
     let lrs: Vec<f64> = metrics
         .iter()

@@ -1,6 +1,7 @@
 //! The path generated code names its helpers by: `::keras::__private` for a crate that
-//! depends on `keras` (under whatever name its Cargo.toml gives it), else
-//! `::lolcore::__private`, so a program that depends on `lolcore` alone can derive too.
+//! depends on `keras` (under whatever name its Cargo.toml gives it), else the facade
+//! `::lol::__private`, else `::lolcore::__private`, so a program that depends on any one
+//! of them alone can derive.
 
 use proc_macro2::{Span, TokenStream};
 use proc_macro_crate::{crate_name, FoundCrate};
@@ -11,7 +12,7 @@ pub fn runtime_path() -> TokenStream {
 
 /// The same path with every token at `span` (so an error about a field points there).
 pub fn runtime_path_at(span: Span) -> TokenStream {
-    let name = ["keras", "lolcore"]
+    let name = ["keras", "lol", "lolcore"]
         .into_iter()
         .find_map(|krate| match crate_name(krate) {
             // Both crates declare `extern crate self as <name>`, so inside them (their

@@ -1,4 +1,4 @@
-//! GPU workloads (CUDA.md's list), each timed after warm-up with the device synchronised
+//! GPU workloads (bench/README.md lists them), each timed after warm-up with the device synchronised
 //! around the timed region: GEMM throughput at 4096 (f32, TF32, bf16); hand-written
 //! training steps (forward, backward, in-place SGD; lolcore only) for the MNIST MLP at
 //! batch 128, a 3×4096 MLP at batch 4096 (f32 and TF32) and the S15 CNN at batch 64; and

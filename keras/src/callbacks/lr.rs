@@ -45,17 +45,29 @@ impl Callback for LearningRateScheduler {
 /// has not improved for `patience` epochs.
 pub struct ReduceLrOnPlateau {
     pub monitor: String,
-    inner: optim::ReduceLrOnPlateau,
+    inner: optim::PlateauScheduler,
 }
 
 impl ReduceLrOnPlateau {
     /// Monitors `val_loss`; factor 0.1, patience 10 (Keras's defaults).
     pub fn new() -> Self {
-        ReduceLrOnPlateau { monitor: "val_loss".into(), inner: optim::ReduceLrOnPlateau::new(Plateau::Min) }
+        ReduceLrOnPlateau { monitor: "val_loss".into(), inner: optim::PlateauScheduler::new(Plateau::Min) }
     }
+    /// The logged value to watch; accuracies and AUC are better larger, losses smaller
+    /// (override with [`ReduceLrOnPlateau::mode`]).
     pub fn monitor(mut self, m: &str) -> Self {
-        let max = ["acc", "auc", "precision", "recall"].iter().any(|k| m.contains(k));
         self.monitor = m.into();
+        self.inner.mode = if crate::metrics::higher_is_better(m) { Plateau::Max } else { Plateau::Min };
+        self
+    }
+    /// Whether smaller (`Mode::Min`) or larger (`Mode::Max`) is better; `Mode::Auto`
+    /// decides from the monitored name.
+    pub fn mode(mut self, mode: super::Mode) -> Self {
+        let max = match mode {
+            super::Mode::Max => true,
+            super::Mode::Min => false,
+            super::Mode::Auto => crate::metrics::higher_is_better(&self.monitor),
+        };
         self.inner.mode = if max { Plateau::Max } else { Plateau::Min };
         self
     }

@@ -87,7 +87,7 @@ impl Mode {
         let max = match self {
             Mode::Max => true,
             Mode::Min => false,
-            Mode::Auto => ["acc", "auc", "precision", "recall"].iter().any(|k| monitor.contains(k)),
+            Mode::Auto => crate::metrics::higher_is_better(monitor),
         };
         if max {
             a > b + min_delta

@@ -8,7 +8,7 @@
 use super::buffer_pool as pool;
 use super::gemm::{GemmElem, MatRef};
 use super::storage::{CpuElem, CpuStorage};
-use super::strided::{dense, Dense};
+use super::strided::{row_major, RowMajor};
 use super::thread_pool::{num_threads, par_chunks_mut};
 use super::unfold::{col2im, im2col_row};
 use crate::error::{Error, Result};
@@ -144,8 +144,8 @@ fn backward_weight<T: GemmElem>(x: &[T], gy: &[T], g: &ConvGeom) -> Vec<T> {
     dw
 }
 
-fn contiguous<'a, T: CpuElem>(v: &'a [T], l: &Layout) -> Dense<'a, T> {
-    dense(v, l)
+fn contiguous<'a, T: CpuElem>(v: &'a [T], l: &Layout) -> RowMajor<'a, T> {
+    row_major(v, l)
 }
 
 macro_rules! float_dispatch {

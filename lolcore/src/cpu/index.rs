@@ -3,7 +3,7 @@
 
 use super::buffer_pool as pool;
 use super::storage::{CpuElem, CpuStorage};
-use super::strided::{dense, Rows};
+use super::strided::{row_major, Rows};
 use crate::dtype::NumElem;
 use crate::error::{bail, Error, Result};
 use crate::layout::{contiguous_strides, Layout};
@@ -18,7 +18,7 @@ pub fn read_indices(op: &'static str, ids: &CpuStorage, l: &Layout, bound: usize
         bound: usize,
         to: impl Fn(T) -> Option<usize>,
     ) -> Result<Vec<usize>> {
-        let c = dense(v, l);
+        let c = row_major(v, l);
         let mut out = Vec::with_capacity(c.len());
         for &x in c.iter() {
             match to(x) {
@@ -39,7 +39,7 @@ pub fn read_indices(op: &'static str, ids: &CpuStorage, l: &Layout, bound: usize
 /// Selects entries `ids` along `dim`: out shape is the input's with `dim` → `ids.len()`.
 pub fn index_select(s: &CpuStorage, l: &Layout, ids: &[usize], dim: usize) -> CpuStorage {
     fn go<T: CpuElem>(v: &[T], l: &Layout, ids: &[usize], dim: usize) -> Vec<T> {
-        let src = dense(v, l);
+        let src = row_major(v, l);
         let shape = l.shape();
         let pre: usize = shape[..dim].iter().product();
         let post: usize = shape[dim + 1..].iter().product();
@@ -83,7 +83,7 @@ pub fn gather(s: &CpuStorage, l: &Layout, ids: &[usize], ids_shape: &[usize], di
 /// (the adjoint of gather). `src` and `ids` share a shape.
 pub fn scatter_add(out_shape: &[usize], ids: &[usize], s: &CpuStorage, l: &Layout, dim: usize) -> Result<CpuStorage> {
     fn go<T: CpuElem + NumElem>(out_shape: &[usize], ids: &[usize], v: &[T], l: &Layout, dim: usize) -> Vec<T> {
-        let src = dense(v, l);
+        let src = row_major(v, l);
         let r = out_shape.len();
         if dim == r - 1 && r >= 2 && l.shape()[..r - 1] == out_shape[..r - 1] {
             // Scatter within rows (max-pool backward, gather backward along the last dim):

@@ -4,7 +4,7 @@
 
 use super::buffer_pool as pool;
 use super::storage::{CpuElem, CpuStorage};
-use super::strided::dense;
+use super::strided::row_major;
 use super::thread_pool::{par_chunks_mut, par_chunks_mut2};
 use crate::dtype::FloatElem;
 use crate::error::{Error, Result};
@@ -111,11 +111,11 @@ fn max_typed<T: FloatElem + CpuElem>(x: &[T], g: &PoolGeom) -> (Vec<T>, Vec<u32>
 pub fn max_pool2d(x: &CpuStorage, l: &Layout, g: &PoolGeom) -> Result<(CpuStorage, CpuStorage)> {
     Ok(match x {
         CpuStorage::F32(v) => {
-            let (o, i) = max_typed(&dense(v, l), g);
+            let (o, i) = max_typed(&row_major(v, l), g);
             (f32::wrap(o), u32::wrap(i))
         }
         CpuStorage::F64(v) => {
-            let (o, i) = max_typed(&dense(v, l), g);
+            let (o, i) = max_typed(&row_major(v, l), g);
             (f64::wrap(o), u32::wrap(i))
         }
         other => return Err(Error::unsupported_dtype("max_pool2d", other.dtype(), Device::Cpu)),
@@ -179,8 +179,8 @@ fn avg_back_typed<T: FloatElem + CpuElem>(gy: &[T], g: &PoolGeom) -> Vec<T> {
 
 pub fn avg_pool2d(x: &CpuStorage, l: &Layout, g: &PoolGeom) -> Result<CpuStorage> {
     Ok(match x {
-        CpuStorage::F32(v) => f32::wrap(avg_typed(&dense(v, l), g)),
-        CpuStorage::F64(v) => f64::wrap(avg_typed(&dense(v, l), g)),
+        CpuStorage::F32(v) => f32::wrap(avg_typed(&row_major(v, l), g)),
+        CpuStorage::F64(v) => f64::wrap(avg_typed(&row_major(v, l), g)),
         other => return Err(Error::unsupported_dtype("avg_pool2d", other.dtype(), Device::Cpu)),
     })
 }
@@ -188,8 +188,8 @@ pub fn avg_pool2d(x: &CpuStorage, l: &Layout, g: &PoolGeom) -> Result<CpuStorage
 /// Gradient of avg_pool2d: each output's gradient spread evenly over its window.
 pub fn avg_pool2d_backward(gy: &CpuStorage, l: &Layout, g: &PoolGeom) -> Result<CpuStorage> {
     Ok(match gy {
-        CpuStorage::F32(v) => f32::wrap(avg_back_typed(&dense(v, l), g)),
-        CpuStorage::F64(v) => f64::wrap(avg_back_typed(&dense(v, l), g)),
+        CpuStorage::F32(v) => f32::wrap(avg_back_typed(&row_major(v, l), g)),
+        CpuStorage::F64(v) => f64::wrap(avg_back_typed(&row_major(v, l), g)),
         other => return Err(Error::unsupported_dtype("avg_pool2d_backward", other.dtype(), Device::Cpu)),
     })
 }

@@ -2,7 +2,7 @@
 
 use super::buffer_pool as pool;
 use super::storage::{CpuElem, CpuStorage};
-use super::strided::{dense, PAR_THRESHOLD};
+use super::strided::{row_major, PAR_THRESHOLD};
 use super::thread_pool::par_chunks_mut;
 use crate::dtype::FloatElem;
 use crate::error::{Error, Result};
@@ -49,8 +49,8 @@ fn rows<T: FloatElem + CpuElem>(x: &[T], n: usize, log: bool) -> Vec<T> {
 pub fn softmax_last(x: &CpuStorage, l: &Layout, log: bool) -> Result<CpuStorage> {
     let n = l.shape().last().copied().unwrap_or(1);
     Ok(match x {
-        CpuStorage::F32(v) => f32::wrap(rows(&dense(v, l), n, log)),
-        CpuStorage::F64(v) => f64::wrap(rows(&dense(v, l), n, log)),
+        CpuStorage::F32(v) => f32::wrap(rows(&row_major(v, l), n, log)),
+        CpuStorage::F64(v) => f64::wrap(rows(&row_major(v, l), n, log)),
         other => return Err(Error::unsupported_dtype("softmax", other.dtype(), Device::Cpu)),
     })
 }

@@ -170,25 +170,25 @@ pub fn copy_into<T: Copy + Send + Sync>(src: &[T], layout: &Layout, out: &mut [T
 
 /// A view's elements in row-major order: borrowed when the view is already contiguous,
 /// else gathered into a pooled buffer (returned to the pool on drop).
-pub enum Dense<'a, T: crate::cpu::buffer_pool::PoolElem> {
+pub enum RowMajor<'a, T: crate::cpu::buffer_pool::PoolElem> {
     Borrowed(&'a [T]),
     Owned(crate::cpu::buffer_pool::Buf<T>),
 }
 
-impl<T: crate::cpu::buffer_pool::PoolElem> std::ops::Deref for Dense<'_, T> {
+impl<T: crate::cpu::buffer_pool::PoolElem> std::ops::Deref for RowMajor<'_, T> {
     type Target = [T];
     fn deref(&self) -> &[T] {
         match self {
-            Dense::Borrowed(s) => s,
-            Dense::Owned(b) => b,
+            RowMajor::Borrowed(s) => s,
+            RowMajor::Owned(b) => b,
         }
     }
 }
 
 /// The elements of `layout` over `src`, copying only when they are not contiguous.
-pub fn dense<'a, T: crate::cpu::buffer_pool::PoolElem>(src: &'a [T], layout: &Layout) -> Dense<'a, T> {
+pub fn row_major<'a, T: crate::cpu::buffer_pool::PoolElem>(src: &'a [T], layout: &Layout) -> RowMajor<'a, T> {
     match layout.contiguous_range() {
-        Some((a, b)) => Dense::Borrowed(&src[a..b]),
-        None => Dense::Owned(crate::cpu::buffer_pool::Buf::new(gather_contiguous(src, layout))),
+        Some((a, b)) => RowMajor::Borrowed(&src[a..b]),
+        None => RowMajor::Owned(crate::cpu::buffer_pool::Buf::new(gather_contiguous(src, layout))),
     }
 }

@@ -28,7 +28,7 @@ pub use adam::{Adam, AdamW};
 pub use clip::{clip_grad_norm, clip_grad_value};
 pub use rmsprop::RmsProp;
 pub(crate) use rule::UpdateRule;
-pub use schedule::{apply_schedule, CosineAnnealingLr, ExponentialLr, LrSchedule, Plateau, ReduceLrOnPlateau, StepLr};
+pub use schedule::{apply_schedule, CosineAnnealingLr, ExponentialLr, LrSchedule, Plateau, PlateauScheduler, StepLr};
 pub use sgd::Sgd;
 
 use crate::autograd::Gradients;

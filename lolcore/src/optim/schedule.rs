@@ -70,9 +70,11 @@ pub enum Plateau {
     Max,
 }
 
-/// Divides the rate by `1/factor` when a metric stops improving (`ReduceLROnPlateau`).
+/// Multiplies the rates by `factor` when a metric stops improving: PyTorch's
+/// `lr_scheduler.ReduceLROnPlateau`, for hand-written loops (`Model::fit` users take the
+/// `keras::callbacks::ReduceLrOnPlateau` callback, which drives one of these).
 #[derive(Clone, Debug)]
-pub struct ReduceLrOnPlateau {
+pub struct PlateauScheduler {
     pub mode: Plateau,
     pub factor: f64,
     pub patience: usize,
@@ -85,10 +87,10 @@ pub struct ReduceLrOnPlateau {
     cooldown_left: usize,
 }
 
-impl ReduceLrOnPlateau {
+impl PlateauScheduler {
     /// factor 0.1, patience 10, threshold 1e-4, no cooldown, min_lr 0 (PyTorch's defaults).
     pub fn new(mode: Plateau) -> Self {
-        ReduceLrOnPlateau {
+        PlateauScheduler {
             mode,
             factor: 0.1,
             patience: 10,
