@@ -430,3 +430,32 @@ fn mixed_devices_are_an_error_naming_both() {
     let e = a.add(&b).unwrap_err().to_string();
     assert!(e.contains("cpu") && e.contains("cuda:0"), "{e}");
 }
+
+/// Parameters that are views (slices of one buffer, a transposed weight) and a conv bias
+/// at an offset: CUDA updates and reads them exactly where the CPU does.
+#[test]
+fn views_as_parameters_and_biases_match_the_cpu() {
+    let Some(dev) = gpu() else { return };
+    let run = |d: &Device| -> Result<Vec<Vec<f32>>> {
+        let flat = Tensor::arange(0.0, 8.0, d)?;
+        let (p1, p2) = (flat.narrow(0, 1, 3)?.requires_grad(true), flat.narrow(0, 5, 3)?.requires_grad(true));
+        let base = Tensor::ones(&[2, 3], d)?;
+        let pt = base.t()?.requires_grad(true);
+        let mut opt = Adam::new(0.1).params(vec![p1.clone(), p2.clone(), pt.clone()]);
+        for _ in 0..3 {
+            let loss = p1.mul(&p2)?.sum_all()?.add(&pt.sqr()?.sum_all()?)?;
+            opt.step(&loss.backward()?)?;
+        }
+        let x = Tensor::ones(&[1, 2, 3, 3], d)?;
+        let w = Tensor::ones(&[2, 2, 2, 2], d)?;
+        let bias = Tensor::from_vec(vec![10f32, 20., 30., 40.], &[4], &Device::Cpu)?.to_device(d)?;
+        let y = x.conv2d_bias(&w, Some(&bias.narrow(0, 2, 2)?), Conv2dParams::default())?;
+        Ok(vec![flat.to_vec()?, base.to_vec()?, y.to_vec()?])
+    };
+    let (cpu, cuda) = (run(&Device::Cpu).unwrap(), run(&dev).unwrap());
+    for (a, b) in cpu.iter().zip(&cuda) {
+        let err = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+        assert!(err < 1e-5, "{a:?} vs {b:?}");
+    }
+    assert_eq!(cuda[2][0], 8.0 + 30.0, "the bias view is read from its offset");
+}

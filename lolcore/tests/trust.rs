@@ -269,3 +269,27 @@ fn absurd_shapes_are_errors() {
     assert!(labels.one_hot(usize::MAX).is_err());
     assert!(no_grad(|| t.repeat(&[usize::MAX])).is_err());
 }
+
+// 1. Saving views writes their own elements, in row-major order.
+#[test]
+fn saving_views_writes_their_own_elements() -> Result<()> {
+    let dir = std::env::temp_dir().join(format!("lol_trust_views_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("views.safetensors");
+    let big = Tensor::arange(0.0, 12.0, &cpu())?;
+    let m = big.reshape(&[3, 4])?;
+    let views = vec![
+        ("offset".to_string(), big.narrow(0, 5, 3)?),
+        ("transposed".to_string(), m.t()?),
+        ("stepped".to_string(), m.narrow(1, 1, 1)?),
+        ("broadcast".to_string(), big.narrow(0, 2, 1)?.expand(&[2, 3])?),
+    ];
+    lolcore::safetensors::save(&p, &views, &[])?;
+    let back = lolcore::safetensors::load(&p, &cpu())?;
+    for ((n, v), (m, b)) in views.iter().zip(&back) {
+        assert_eq!(n, m);
+        assert_eq!(vals(v), vals(b), "{n}");
+    }
+    std::fs::remove_dir_all(dir).ok();
+    Ok(())
+}
