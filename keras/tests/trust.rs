@@ -310,3 +310,12 @@ fn softmax_of_masked_rows_follows_pytorch() -> Result<()> {
     assert_eq!(l[4], inf);
     Ok(())
 }
+
+#[test]
+fn a_valid_initialiser_replaces_a_failed_one() -> Result<()> {
+    let x = Tensor::ones(&[1, 2], &Device::Cpu)?;
+    let d = Dense::new(2, 3).init(Init::Uniform(f64::NAN, 1.0)).init(Init::HeUniform);
+    assert_eq!(d.forward(&x)?.dims(), &[1, 3]);
+    assert!(Dense::new(2, 3).bias_init(Init::Constant(f64::NAN)).bias(false).forward(&x).is_ok());
+    Ok(())
+}

@@ -5,9 +5,10 @@
 //! PyTorch's one process-wide default, defaults are per thread, so two threads (two
 //! tests) drawing at once cannot disturb each other's sequence.
 //!
-//! Reproducibility does not depend on threads: a `DataLoader` gives each batch its own
-//! stream derived from one seed drawn on the calling thread, so 0, 1 or 4 workers build
-//! the same batches; CPU kernels draw nothing.
+//! The framework's own threads never draw from a default: a `DataLoader` gives each
+//! batch its own stream derived from one seed drawn on the calling thread, so 0, 1 or 4
+//! workers build the same batches, and CPU kernels draw nothing. So a program that calls
+//! `manual_seed` and then builds and trains on that thread repeats exactly.
 //!
 //! ```
 //! use lolcore::rng::{with_generator, Generator};
@@ -20,7 +21,7 @@
 //! ```
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// xoshiro256++: fast, small state, good statistical quality.
@@ -125,49 +126,77 @@ impl Generator {
     }
 }
 
-/// The seed of the last `manual_seed`, which threads that never seeded start from.
-static PROCESS_SEED: Mutex<Option<u64>> = Mutex::new(None);
-/// Numbers unnamed threads that start from the process seed.
-static UNNAMED: AtomicU64 = AtomicU64::new(0);
+/// The last `manual_seed` of the process: its generation (bumped by every call), its
+/// seed, and how many threads of each name have derived a stream from it so far.
+struct Seeding {
+    generation: u64,
+    seed: Option<u64>,
+    per_name: HashMap<String, u64>,
+}
+
+static SEEDING: Mutex<Option<Seeding>> = Mutex::new(None);
+
+/// A thread's default generator: seeded by the thread itself, or derived from the
+/// process's last seed (and re-derived when another `manual_seed` comes).
+enum ThreadDefault {
+    Own(Generator),
+    Derived(Generator, u64),
+}
 
 thread_local! {
-    static DEFAULT: RefCell<Option<Generator>> = const { RefCell::new(None) };
+    static DEFAULT: RefCell<Option<ThreadDefault>> = const { RefCell::new(None) };
     static CURRENT: RefCell<Vec<Generator>> = const { RefCell::new(Vec::new()) };
 }
 
-/// This thread's default generator (what `manual_seed` seeds). A thread that never
-/// called `manual_seed` starts from a stream derived from the last `manual_seed` of the
-/// process and the thread's name (a test's name, `lol-loader-0`, ...), or from the clock
-/// when nothing was ever seeded.
+fn name_hash(name: &str) -> u64 {
+    name.bytes().fold(0xCBF2_9CE4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01B3))
+}
+
+/// This thread's default generator (what `manual_seed` seeds). A thread that called
+/// `manual_seed` keeps the stream it seeded. Any other thread draws from a stream
+/// derived from the process's most recent `manual_seed`, the thread's name, and how many
+/// threads of that name derived one before it since that seed (so threads spawned one
+/// after another from a seeded program repeat, run after run); a later `manual_seed`
+/// anywhere restarts such threads from the new seed. With nothing ever seeded, the
+/// clock seeds.
 pub fn default_generator() -> Generator {
+    let mut seeding = SEEDING.lock().unwrap_or_else(|e| e.into_inner());
+    let seeding = seeding.get_or_insert_with(|| Seeding { generation: 0, seed: None, per_name: HashMap::new() });
     DEFAULT.with(|d| {
-        d.borrow_mut()
-            .get_or_insert_with(|| {
-                let seed = *PROCESS_SEED.lock().unwrap_or_else(|e| e.into_inner());
-                match seed {
-                    Some(s) => {
-                        let id = match std::thread::current().name() {
-                            Some(n) => n
-                                .bytes()
-                                .fold(0xCBF2_9CE4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01B3)),
-                            None => UNNAMED.fetch_add(1, Ordering::Relaxed),
-                        };
-                        Generator::new(derive_seed(s, id))
-                    }
-                    None => Generator::from_entropy(),
-                }
-            })
-            .clone()
+        let mut d = d.borrow_mut();
+        match &*d {
+            Some(ThreadDefault::Own(g)) => return g.clone(),
+            Some(ThreadDefault::Derived(g, generation)) if *generation == seeding.generation => return g.clone(),
+            _ => {}
+        }
+        let g = match seeding.seed {
+            Some(s) => {
+                let name = std::thread::current().name().unwrap_or("").to_string();
+                let nth = seeding.per_name.entry(name.clone()).or_insert(0);
+                let g = Generator::new(derive_seed(derive_seed(s, name_hash(&name)), *nth));
+                *nth += 1;
+                g
+            }
+            None => Generator::from_entropy(),
+        };
+        *d = Some(ThreadDefault::Derived(g.clone(), seeding.generation));
+        g
     })
 }
 
 /// Seeds this thread's default generator (as `torch.manual_seed`): randn, rand,
 /// parameter init, dropout and shuffling on this thread become repeatable. Defaults are
-/// per thread, so tests running side by side each get their own repeatable stream; a
-/// thread started later that never seeds derives its stream from this seed.
+/// per thread, so tests that each seed their own run side by side undisturbed; threads
+/// that never seed derive their streams from the most recent seed (see
+/// [`default_generator`]). For streams that nothing else can touch, pass a
+/// [`Generator`] or use [`with_generator`].
 pub fn manual_seed(seed: u64) {
-    *PROCESS_SEED.lock().unwrap_or_else(|e| e.into_inner()) = Some(seed);
-    DEFAULT.with(|d| *d.borrow_mut() = Some(Generator::new(seed)));
+    {
+        let mut seeding = SEEDING.lock().unwrap_or_else(|e| e.into_inner());
+        let generation = seeding.as_ref().map_or(0, |s| s.generation) + 1;
+        *seeding = Some(Seeding { generation, seed: Some(seed), per_name: HashMap::new() });
+    }
+    DEFAULT.with(|d| *d.borrow_mut() = Some(ThreadDefault::Own(Generator::new(seed))));
 }
 
 /// Runs `f` with `g` as this thread's current generator: every draw that names no

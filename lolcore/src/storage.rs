@@ -314,7 +314,7 @@ impl Storage {
     }
     pub fn max_pool2d(&self, l: &Layout, g: &PoolGeom) -> Result<(Storage, Storage)> {
         let len = g.n * g.c * g.ho * g.wo;
-        self.check_out("max_pool2d", l.numel().saturating_add(2 * len), self.dtype())?;
+        self.check_out("max_pool2d", l.numel().saturating_add(len.saturating_mul(2)), self.dtype())?;
         if len == 0 {
             return Ok((self.zeros(self.dtype(), 0)?, self.zeros(DType::U32, 0)?));
         }

@@ -293,3 +293,68 @@ fn saving_views_writes_their_own_elements() -> Result<()> {
     std::fs::remove_dir_all(dir).ok();
     Ok(())
 }
+
+// 3/5. An optimizer step that reads a gradient sharing the parameter's storage finishes
+// (it used to wait on its own lock), and a step that fails changes nothing.
+#[test]
+fn a_gradient_aliasing_its_parameter_does_not_hang() {
+    let out = within(20, || -> Result<Vec<f32>> {
+        let p = Tensor::from_vec(vec![1f32, 2.0], &[2], &cpu())?.requires_grad(true);
+        let mut g = lolcore::Gradients::new();
+        g.insert(&p, p.clone());
+        Sgd::new(0.5).params(vec![p.clone()]).step(&g)?;
+        Ok(vals(&p))
+    })
+    .unwrap();
+    assert_eq!(out, vec![0.5, 1.0]);
+}
+
+#[test]
+fn a_failing_step_changes_nothing() -> Result<()> {
+    let a = Tensor::ones(&[2], &cpu())?.requires_grad(true);
+    let b = Tensor::ones(&[2], &cpu())?.requires_grad(true);
+    let mut opt = Adam::new(0.1);
+    opt.add_param_group(vec![a.clone()], None)?;
+    opt.add_param_group(vec![b.clone()], None)?;
+    let mut g = lolcore::Gradients::new();
+    g.insert(&a, Tensor::ones(&[2], &cpu())?);
+    g.insert(&b, Tensor::ones(&[2], &cpu())?.to_dtype(DType::F64)?);
+    assert!(opt.step(&g).is_err());
+    assert_eq!(vals(&a), vec![1.0, 1.0], "the first group was not stepped");
+    // Fixed and stepped again: exactly one Adam step (lr-sized).
+    g.insert(&b, Tensor::ones(&[2], &cpu())?);
+    opt.step(&g)?;
+    assert!((vals(&a)[0] - 0.9).abs() < 1e-6, "{:?}", vals(&a));
+    Ok(())
+}
+
+#[test]
+fn moving_keeps_buffers_buffers_and_shared_storage_shared() -> Result<()> {
+    use lolcore::nn::{Module, TensorKind};
+    #[derive(lolcore::Module)]
+    struct M {
+        w: Tensor,
+        #[module(buffer)]
+        frozen: Tensor,
+    }
+    let w = Tensor::ones(&[3], &cpu())?.requires_grad(true);
+    let mut m = M { frozen: w.requires_grad(false), w };
+    m.cast_to(DType::F64)?;
+    let mut kinds = Vec::new();
+    m.visit("", &mut |n, t, k| kinds.push((n.to_string(), k, t.is_leaf_param())));
+    assert_eq!(kinds, vec![("w".into(), TensorKind::Parameter, true), ("frozen".into(), TensorKind::Buffer, false)]);
+    assert!(m.w.same_storage(&m.frozen));
+    Ok(())
+}
+
+// 6. Threads that never seed repeat when the program seeds before starting them. (No
+// other test in this binary calls manual_seed, which would restart such threads.)
+#[test]
+fn threads_spawned_after_a_seed_repeat() {
+    let run = || {
+        lolcore::manual_seed(5);
+        let h = std::thread::spawn(|| Tensor::randn(&[4], &Device::Cpu).and_then(|t| t.to_vec::<f32>()));
+        h.join().unwrap().unwrap()
+    };
+    assert_eq!(run(), run());
+}

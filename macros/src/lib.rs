@@ -1,8 +1,9 @@
 //! Proc-macros for lol: `#[derive(Module)]` and `sequential![...]`.
 //!
-//! Generated code names every item through `::keras::__private` (or
-//! `::lolcore::__private` for a crate that depends on `lolcore` without `keras`), so it
-//! resolves for a user who depends on either alone; both crates re-export the macros.
+//! Generated code names every item through `::keras::__private`, `::lol::__private` or
+//! `::lolcore::__private`, whichever the calling crate depends on (see
+//! `runtime_path.rs`), so it resolves for a user who depends on any one of them alone;
+//! all three re-export the macros.
 
 mod derive_module;
 mod runtime_path;

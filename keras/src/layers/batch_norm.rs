@@ -36,11 +36,11 @@ macro_rules! batch_norm_layer {
                 let c = channels;
                 let mut errs = InitErrors::default();
                 $name {
-                    weight: Some(errs.param(Init::Ones, &[c], c, c)),
-                    bias: Some(errs.param(Init::Zeros, &[c], c, c)),
-                    running_mean: errs.buffer(0.0, &[c], DType::F32),
-                    running_var: errs.buffer(1.0, &[c], DType::F32),
-                    num_batches_tracked: errs.buffer(0.0, &[], DType::I64),
+                    weight: Some(errs.param("weight", Init::Ones, &[c], c, c)),
+                    bias: Some(errs.param("bias", Init::Zeros, &[c], c, c)),
+                    running_mean: errs.buffer("running_mean", 0.0, &[c], DType::F32),
+                    running_var: errs.buffer("running_var", 1.0, &[c], DType::F32),
+                    num_batches_tracked: errs.buffer("num_batches_tracked", 0.0, &[], DType::I64),
                     momentum: 0.1,
                     eps: 1e-5,
                     training: true,
@@ -60,6 +60,8 @@ macro_rules! batch_norm_layer {
                 if !on {
                     self.weight = None;
                     self.bias = None;
+                    self.init_errors.forget("weight");
+                    self.init_errors.forget("bias");
                 }
                 self
             }

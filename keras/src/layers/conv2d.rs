@@ -49,8 +49,8 @@ impl Conv2D {
         let fan_in = (cin / g).saturating_mul(kh).saturating_mul(kw);
         let fan_out = (cout / g).saturating_mul(kh).saturating_mul(kw);
         let mut errs = InitErrors::default();
-        self.weight = errs.param(self.init.0, &[cout, cin / g, kh, kw], fan_in, fan_out);
-        self.bias = self.init.1.map(|i| errs.param(i, &[cout], fan_in, fan_out));
+        self.weight = errs.param("weight", self.init.0, &[cout, cin / g, kh, kw], fan_in, fan_out);
+        self.bias = self.init.1.map(|i| errs.param("bias", i, &[cout], fan_in, fan_out));
         self.init_errors = errs;
         self
     }

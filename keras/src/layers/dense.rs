@@ -29,8 +29,8 @@ impl Dense {
     /// PyTorch's initialisation: weight and bias U(−1/√in, 1/√in).
     pub fn new(in_features: usize, out_features: usize) -> Dense {
         let mut errs = InitErrors::default();
-        let w = errs.param(Init::TorchDefault, &[out_features, in_features], in_features, out_features);
-        let b = errs.param(Init::TorchDefault, &[out_features], in_features, out_features);
+        let w = errs.param("weight", Init::TorchDefault, &[out_features, in_features], in_features, out_features);
+        let b = errs.param("bias", Init::TorchDefault, &[out_features], in_features, out_features);
         Dense { weight: w, bias: Some(b), activation: Activation::Linear, in_features, out_features, init_errors: errs }
     }
     /// Applies `activation` to the output (Keras's `activation=`).
@@ -40,21 +40,26 @@ impl Dense {
     }
     /// With or without a bias (`use_bias`).
     pub fn bias(mut self, on: bool) -> Self {
-        self.bias = if on { Some(self.init_errors.param(Init::Zeros, &[self.out_features], 0, 0)) } else { None };
+        self.bias = if on {
+            Some(self.init_errors.param("bias", Init::Zeros, &[self.out_features], 0, 0))
+        } else {
+            self.init_errors.forget("bias");
+            None
+        };
         self
     }
     /// Re-initialises the weight (`kernel_initializer`). An invalid initialiser (a NaN
     /// bound) makes the layer's forward return that error.
     pub fn init(mut self, init: Init) -> Self {
         let (i, o) = (self.in_features, self.out_features);
-        self.weight = self.init_errors.param(init, &[o, i], i, o);
+        self.weight = self.init_errors.param("weight", init, &[o, i], i, o);
         self
     }
     /// Re-initialises the bias (`bias_initializer`).
     pub fn bias_init(mut self, init: Init) -> Self {
         if self.bias.is_some() {
             let (i, o) = (self.in_features, self.out_features);
-            self.bias = Some(self.init_errors.param(init, &[o], i, o));
+            self.bias = Some(self.init_errors.param("bias", init, &[o], i, o));
         }
         self
     }

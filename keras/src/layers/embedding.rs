@@ -16,7 +16,7 @@ pub struct Embedding {
 impl Embedding {
     pub fn new(vocab: usize, dim: usize) -> Self {
         let mut errs = InitErrors::default();
-        let weight = errs.param(Init::Normal { mean: 0.0, std: 1.0 }, &[vocab, dim], vocab, dim);
+        let weight = errs.param("weight", Init::Normal { mean: 0.0, std: 1.0 }, &[vocab, dim], vocab, dim);
         Embedding { weight, init_errors: errs }
     }
 }

@@ -28,8 +28,8 @@ impl LayerNorm {
         let n = shape.iter().fold(1usize, |a, &d| a.saturating_mul(d));
         let mut errs = InitErrors::default();
         LayerNorm {
-            weight: Some(errs.param(Init::Ones, shape, n, n)),
-            bias: Some(errs.param(Init::Zeros, shape, n, n)),
+            weight: Some(errs.param("weight", Init::Ones, shape, n, n)),
+            bias: Some(errs.param("bias", Init::Zeros, shape, n, n)),
             normalized_shape: shape.to_vec(),
             eps: 1e-5,
             init_errors: errs,

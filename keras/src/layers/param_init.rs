@@ -6,29 +6,43 @@
 use lolcore::nn::Init;
 use lolcore::{DType, Device, Error, Result, Tensor};
 
-/// The first error met while building a layer's tensors, if any.
+/// The error met building each of a layer's tensors, by tensor name: re-creating a
+/// tensor (`Dense::init` with a valid initialiser after a bad one) clears its entry.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct InitErrors(Option<String>);
+pub(crate) struct InitErrors(Vec<(&'static str, String)>);
 
 impl InitErrors {
-    /// A trainable parameter drawn from `init` on the CPU (from the current generator).
-    pub(crate) fn param(&mut self, init: Init, shape: &[usize], fan_in: usize, fan_out: usize) -> Tensor {
-        self.keep(init.tensor(shape, fan_in, fan_out, &Device::Cpu)).requires_grad(true)
+    /// The trainable parameter `name`, drawn from `init` on the CPU (from the current
+    /// generator).
+    pub(crate) fn param(
+        &mut self,
+        name: &'static str,
+        init: Init,
+        shape: &[usize],
+        fan_in: usize,
+        fan_out: usize,
+    ) -> Tensor {
+        self.keep(name, init.tensor(shape, fan_in, fan_out, &Device::Cpu)).requires_grad(true)
     }
-    /// A buffer (running statistics, counters) filled with `value`.
-    pub(crate) fn buffer(&mut self, value: f64, shape: &[usize], dtype: DType) -> Tensor {
-        self.keep(Tensor::full_dtype(value, shape, dtype, &Device::Cpu))
+    /// The buffer `name` (running statistics, counters), filled with `value`.
+    pub(crate) fn buffer(&mut self, name: &'static str, value: f64, shape: &[usize], dtype: DType) -> Tensor {
+        self.keep(name, Tensor::full_dtype(value, shape, dtype, &Device::Cpu))
     }
-    fn keep(&mut self, t: Result<Tensor>) -> Tensor {
+    fn keep(&mut self, name: &'static str, t: Result<Tensor>) -> Tensor {
+        self.0.retain(|(n, _)| *n != name);
         t.unwrap_or_else(|e| {
-            self.0.get_or_insert(e.to_string());
+            self.0.push((name, e.to_string()));
             Tensor::new::<f32>(&[])
         })
     }
+    /// Forgets the entry of a tensor the layer dropped (`Dense::bias(false)`).
+    pub(crate) fn forget(&mut self, name: &'static str) {
+        self.0.retain(|(n, _)| *n != name);
+    }
     /// Ok, or the first error as `layer`'s.
     pub(crate) fn check(&self, layer: &'static str) -> Result<()> {
-        match &self.0 {
-            Some(m) => Err(Error::arg(layer, format!("its parameters could not be created: {m}"))),
+        match self.0.first() {
+            Some((n, m)) => Err(Error::arg(layer, format!("its {n} could not be created: {m}"))),
             None => Ok(()),
         }
     }

@@ -4,7 +4,7 @@
 use super::Model;
 use lolcore::nn::{short_type_name, trace, Forward, Module, TensorKind};
 use lolcore::rng::{with_generator, Generator};
-use lolcore::{no_grad, Tensor};
+use lolcore::{no_grad, Result, Tensor};
 
 /// `TwoLayerNet` → `two_layer_net` (Keras names a model after its class this way).
 fn snake_case(name: &str) -> String {
@@ -53,16 +53,23 @@ impl<M: Module + Forward> Model<M> {
     pub fn summary_string(&self) -> String {
         let rows = self.summary_rows();
         let (mut trainable, mut trainable_bytes, mut fixed, mut fixed_bytes) = (0, 0, 0, 0);
-        self.module.visit("", &mut |_, t, k| match k {
-            TensorKind::Parameter => {
-                trainable += t.numel();
-                trainable_bytes += t.numel() * t.dtype().size_in_bytes();
+        // A tensor shared by two layers (tied weights) counts once, as in Keras.
+        let mut seen = std::collections::HashSet::new();
+        self.module.visit("", &mut |_, t, k| {
+            if !seen.insert(t.id()) {
+                return;
             }
-            TensorKind::Buffer if t.dtype().is_float() => {
-                fixed += t.numel();
-                fixed_bytes += t.numel() * t.dtype().size_in_bytes();
+            match k {
+                TensorKind::Parameter => {
+                    trainable += t.numel();
+                    trainable_bytes += t.numel() * t.dtype().size_in_bytes();
+                }
+                TensorKind::Buffer if t.dtype().is_float() => {
+                    fixed += t.numel();
+                    fixed_bytes += t.numel() * t.dtype().size_in_bytes();
+                }
+                TensorKind::Buffer => {}
             }
-            TensorKind::Buffer => {}
         });
         let w = [34, 24, 15];
         let line = |l: char, m: char, r: char| {
@@ -113,18 +120,23 @@ impl<M: Module + Forward> Model<M> {
             // throwaway generator, and buffers are put back (for layers that keep
             // state some other way).
             let buffers = self.module.named_buffers();
-            let saved: Vec<Option<Tensor>> = buffers.iter().map(|(_, t)| t.deep_copy().ok()).collect();
-            let scratch = Generator::new(0);
-            let traced = with_generator(&scratch, || {
-                no_grad(|| {
-                    Tensor::zeros(&dims, &self.device()).map(|x| trace::trace_layers(|| self.module.forward(&x)))
-                })
-            });
-            for ((_, t), s) in buffers.iter().zip(saved) {
-                if let Some(s) = s {
-                    let _ = t.copy_from(&s);
+            let saved: Result<Vec<(u64, Tensor)>> =
+                buffers.iter().map(|(_, t)| Ok((t.version(), t.deep_copy()?))).collect();
+            let traced = saved.and_then(|saved| {
+                let scratch = Generator::new(0);
+                let traced = with_generator(&scratch, || {
+                    no_grad(|| {
+                        Tensor::zeros(&dims, &self.device()).map(|x| trace::trace_layers(|| self.module.forward(&x)))
+                    })
+                });
+                // Put back only what a layer wrote (lol's own layers write nothing here).
+                for ((_, t), (version, copy)) in buffers.iter().zip(&saved) {
+                    if t.version() != *version {
+                        t.copy_from(copy)?;
+                    }
                 }
-            }
+                traced
+            });
             if let Ok((Ok(_), recs)) = traced {
                 if !recs.is_empty() {
                     return recs

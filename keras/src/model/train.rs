@@ -91,8 +91,8 @@ impl<M: Module + Forward> Model<M> {
             (None, _) => Some((x.narrow(0, n, n_val)?, y.narrow(0, n, n_val)?)),
         };
         self.input_shape = Some(x.dims()[1..].to_vec());
-        let dev = self.device();
-        let (xd, yd) = (staged(x, &dev)?, staged(y, &dev)?);
+        let mut dev = self.device();
+        let (mut xd, mut yd) = (staged(x, &dev)?, staged(y, &dev)?);
         let bs = opts.batch_size;
         let steps = n.div_ceil(bs);
         let mut progress = Progress::new(opts.verbose);
@@ -107,8 +107,13 @@ impl<M: Module + Forward> Model<M> {
             for cb in callbacks.iter_mut() {
                 cb.on_epoch_begin(epoch, self)?;
             }
-            // A callback may have replaced tensors (moved, cast, swapped a layer).
+            // A callback may have replaced tensors (moved, cast, swapped a layer); the
+            // data follows the model to its device.
             self.sync_parameters()?;
+            if self.device() != dev {
+                dev = self.device();
+                (xd, yd) = (staged(x, &dev)?, staged(y, &dev)?);
+            }
             self.module.set_training(true);
             let mut order: Vec<u32> = (0..n as u32).collect();
             if opts.shuffle {

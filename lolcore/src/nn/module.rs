@@ -4,9 +4,8 @@
 //! built on that one visit.
 
 use crate::error::{Error, Result};
-use crate::tensor::{Tensor, TensorId};
+use crate::tensor::Tensor;
 use crate::{DType, Device};
-use std::collections::HashMap;
 
 /// Whether a named tensor is trained (a parameter) or only carried (a buffer, like
 /// BatchNorm's running statistics).
@@ -74,35 +73,12 @@ pub trait Module {
     /// keeps its identity, so an optimizer built before the move finds its parameters
     /// again with `Optimizer::rebind` (`Model` does that by itself).
     fn move_to(&mut self, device: &Device) -> Result<()> {
-        // A tensor reached under two names (tied weights) stays one tensor.
-        let mut done: HashMap<TensorId, Tensor> = HashMap::new();
-        self.visit_mut("", &mut |_, t, _| {
-            if t.device() != *device {
-                let moved = match done.get(&t.id()) {
-                    Some(m) => m.clone(),
-                    None => t.same_param_as(Tensor::to_device(t, device)?),
-                };
-                done.insert(t.id(), moved.clone());
-                *t = moved;
-            }
-            Ok(())
-        })
+        replace_tensors(self, |t| t.device() != *device, |t| Tensor::to_device(t, device))
     }
     /// Converts every float parameter and buffer to `dtype`, keeping identities as
     /// `move_to` does.
     fn cast_to(&mut self, dtype: DType) -> Result<()> {
-        let mut done: HashMap<TensorId, Tensor> = HashMap::new();
-        self.visit_mut("", &mut |_, t, _| {
-            if t.dtype().is_float() && t.dtype() != dtype {
-                let cast = match done.get(&t.id()) {
-                    Some(c) => c.clone(),
-                    None => t.same_param_as(Tensor::to_dtype(t, dtype)?),
-                };
-                done.insert(t.id(), cast.clone());
-                *t = cast;
-            }
-            Ok(())
-        })
+        replace_tensors(self, |t| t.dtype().is_float() && t.dtype() != dtype, |t| Tensor::to_dtype(t, dtype))
     }
     /// Training mode (PyTorch's `model.train()`).
     fn train(&mut self) {
@@ -112,6 +88,34 @@ pub trait Module {
     fn eval(&mut self) {
         self.set_training(false)
     }
+}
+
+/// Replaces every tensor of `m` that `wanted` picks by `convert` of it, keeping each
+/// handle's identity and role. Tensors sharing one storage (tied weights, a frozen copy
+/// of a parameter) are converted once and keep sharing it.
+fn replace_tensors<M: Module + ?Sized>(
+    m: &mut M,
+    wanted: impl Fn(&Tensor) -> bool,
+    convert: impl Fn(&Tensor) -> Result<Tensor>,
+) -> Result<()> {
+    let mut done: Vec<(Tensor, Tensor)> = Vec::new();
+    m.visit_mut("", &mut |_, t, _| {
+        if !wanted(t) {
+            return Ok(());
+        }
+        // Same storage and layout: the same data, converted once.
+        let hit = done.iter().find(|(old, _)| old.same_storage(t) && old.layout() == t.layout());
+        let new = match hit {
+            Some((_, new)) => new.clone(),
+            None => {
+                let new = convert(t)?.detach();
+                done.push((t.clone(), new.clone()));
+                new
+            }
+        };
+        *t = t.same_param_as(new);
+        Ok(())
+    })
 }
 
 /// The named tensors of `m` of one kind (or all of them, for the state dict). Of one

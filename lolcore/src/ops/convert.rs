@@ -47,7 +47,8 @@ impl Tensor {
     /// in place and outside autograd: for parameter updates and running statistics.
     /// Every view sharing the storage sees the new values. The source may overlap the
     /// destination (`b.narrow(0, 0, n - 1)?.copy_from(&b.narrow(0, 1, n - 1)?)` shifts
-    /// by one): it is read in full before anything is written, as in PyTorch.
+    /// by one): it is read in full before anything is written, so the result is the
+    /// source's values as they were (NumPy's rule for overlapping assignment).
     pub fn copy_from(&self, src: &Tensor) -> Result<()> {
         let op = "copy_from";
         self.check_writable(op)?;

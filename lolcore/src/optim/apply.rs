@@ -11,7 +11,7 @@ pub(crate) type Item<'a> = (&'a Tensor, &'a Tensor, UpdateRule, Vec<Tensor>);
 type Ready<'a> = (&'a Tensor, Tensor, UpdateRule, Vec<Tensor>);
 
 /// The checks every update makes: a gradient of the parameter's shape, device, dtype.
-fn check(p: &Tensor, g: &Tensor) -> Result<()> {
+pub(crate) fn check(p: &Tensor, g: &Tensor) -> Result<()> {
     if p.shape() != g.shape() {
         bail!(Error::shape(
             "optimizer",
@@ -36,7 +36,9 @@ pub(crate) fn apply_all(items: &[Item<'_>]) -> Result<()> {
         if p.device() != device {
             bail!(Error::DeviceMismatch { op: "optimizer", lhs: device, rhs: p.device() });
         }
-        let g = g.contiguous_raw()?;
+        // The update writes the parameter while it reads the gradient: a gradient that
+        // is (a view of) the parameter itself is read from a copy.
+        let g = if g.same_storage(p) { g.deep_copy()? } else { g.contiguous_raw()? };
         if p.is_contiguous() {
             direct.push((*p, g, *rule, states.clone()));
         } else {
@@ -75,11 +77,13 @@ pub(crate) fn apply_all(items: &[Item<'_>]) -> Result<()> {
     Ok(())
 }
 
-/// One CPU parameter (contiguous, possibly at an offset) with a compact gradient.
+/// One CPU parameter (contiguous, possibly at an offset) with a compact gradient in a
+/// storage of its own. The parameter and gradient locks are taken in address order
+/// (`write_reading`); the state buffers belong to the optimizer alone.
 fn update_cpu(p: &Tensor, g: &Tensor, rule: &UpdateRule, states: &[Tensor]) -> Result<()> {
-    let gs = g.storage();
-    let mut ps = p.storage_mut();
-    let mut guards: Vec<_> = states.iter().map(|s| s.storage_mut()).collect();
-    let mut refs: Vec<&mut Storage> = guards.iter_mut().map(|g| &mut **g).collect();
-    ps.optim_update(p.layout(), rule, &gs, &mut refs)
+    p.write_reading(g, |ps, gs| {
+        let mut guards: Vec<_> = states.iter().map(|s| s.storage_mut()).collect();
+        let mut refs: Vec<&mut Storage> = guards.iter_mut().map(|g| &mut **g).collect();
+        ps.optim_update(p.layout(), rule, gs, &mut refs)
+    })
 }

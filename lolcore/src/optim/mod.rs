@@ -63,17 +63,11 @@ pub trait Optimizer: Send {
     fn clear(&mut self);
     /// Points the groups at new handles of the same parameters, matched by id, after a
     /// module was moved or cast (`Module::move_to` / `cast_to` keep each parameter's
-    /// id): groups, learning rates and state (moved and converted alongside) are kept.
-    /// Parameters in `params` that no group holds are ignored.
+    /// id): groups and learning rates are kept, and lol's optimizers move and convert
+    /// their state alongside (this default, for optimizers written elsewhere, swaps the
+    /// handles only). Parameters in `params` that no group holds are ignored.
     fn rebind(&mut self, params: &[Tensor]) -> Result<()> {
-        let by_id: HashMap<TensorId, &Tensor> = params.iter().map(|p| (p.id(), p)).collect();
-        for g in self.param_groups_mut() {
-            for p in g.params.iter_mut() {
-                if let Some(n) = by_id.get(&p.id()) {
-                    *p = (*n).clone();
-                }
-            }
-        }
+        rebind_handles(self.param_groups_mut(), params);
         Ok(())
     }
     /// Gives parameters names for messages (`Model` passes the module's dotted names).
@@ -89,6 +83,24 @@ pub trait Optimizer: Send {
             g.lr = lr;
         }
     }
+}
+
+/// Replaces each grouped parameter by its handle in `params` (same id); returns the
+/// replaced ones whose device or dtype changed.
+fn rebind_handles(groups: &mut [ParamGroup], params: &[Tensor]) -> Vec<Tensor> {
+    let by_id: HashMap<TensorId, &Tensor> = params.iter().map(|p| (p.id(), p)).collect();
+    let mut changed = Vec::new();
+    for g in groups {
+        for p in g.params.iter_mut() {
+            if let Some(&n) = by_id.get(&p.id()) {
+                if p.device() != n.device() || p.dtype() != n.dtype() {
+                    changed.push(n.clone());
+                }
+                *p = n.clone();
+            }
+        }
+    }
+    changed
 }
 
 /// Groups and per-parameter state shared by the optimizer implementations.
@@ -151,18 +163,10 @@ impl State {
     /// New handles for the same parameters (by id); state follows them to their device
     /// and dtype.
     pub fn rebind(&mut self, params: &[Tensor]) -> Result<()> {
-        let by_id: HashMap<TensorId, &Tensor> = params.iter().map(|p| (p.id(), p)).collect();
-        for g in &mut self.groups {
-            for p in g.params.iter_mut() {
-                let Some(&n) = by_id.get(&p.id()) else { continue };
-                if p.same_storage(n) && p.layout() == n.layout() && p.dtype() == n.dtype() {
-                    continue;
-                }
-                *p = n.clone();
-                if let Some((states, _)) = self.per_param.get_mut(&n.id()) {
-                    for s in states.iter_mut() {
-                        *s = s.to_device(&n.device())?.to_dtype(n.dtype())?.deep_copy()?;
-                    }
+        for n in rebind_handles(&mut self.groups, params) {
+            if let Some((states, _)) = self.per_param.get_mut(&n.id()) {
+                for s in states.iter_mut() {
+                    *s = s.to_device(&n.device())?.to_dtype(n.dtype())?.deep_copy()?;
                 }
             }
         }
@@ -179,16 +183,15 @@ impl State {
         if let Some(msg) = &self.pending {
             return Err(Error::msg(msg.clone()));
         }
-        let mut missing = Vec::new();
+        // Every check first: a step that fails changes nothing (no parameter updated, no
+        // step count advanced), so fixing the cause and stepping again is safe.
         for g in &self.groups {
-            let mut items = Vec::with_capacity(g.params.len());
-            for p in &g.params {
-                let Some(grad) = grads.get(p) else {
-                    if self.warned.insert(p.id()) {
-                        missing.push(p.clone());
-                    }
-                    continue;
-                };
+            if let Some(q) = g.params.iter().find(|q| q.device() != g.params[0].device()) {
+                return Err(Error::DeviceMismatch { op: "optimizer", lhs: g.params[0].device(), rhs: q.device() });
+            }
+        }
+        for p in self.groups.iter().flat_map(|g| &g.params) {
+            if let Some(grad) = grads.get(p) {
                 if grad.device() != p.device() || grad.dtype() != p.dtype() {
                     return Err(Error::arg(
                         "optimizer",
@@ -204,6 +207,19 @@ impl State {
                         ),
                     ));
                 }
+                apply::check(p, grad)?;
+            }
+        }
+        let mut missing = Vec::new();
+        for g in &self.groups {
+            let mut items = Vec::with_capacity(g.params.len());
+            for p in &g.params {
+                let Some(grad) = grads.get(p) else {
+                    if self.warned.insert(p.id()) {
+                        missing.push(p.clone());
+                    }
+                    continue;
+                };
                 let entry = self.per_param.entry(p.id()).or_insert_with(|| (Vec::new(), 0));
                 entry.1 += 1;
                 let rule = rule_for(g.lr, entry.1);

@@ -103,7 +103,12 @@ impl fmt::Display for LoadReport {
             writeln!(f, "  shape mismatch: {n}: file {a:?}, model {b:?}")?;
         }
         for (n, a, b) in &self.dtype_mismatch {
-            writeln!(f, "  dtype mismatch: {n}: file {a}, model {b} (converting would change values)")?;
+            let why = if DType::from_safetensors_name(a).is_some() {
+                "converting would change values"
+            } else {
+                "not a dtype lol reads"
+            };
+            writeln!(f, "  dtype mismatch: {n}: file {a}, model {b} ({why})")?;
         }
         Ok(())
     }
