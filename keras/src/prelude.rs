@@ -16,5 +16,6 @@ pub use lolcore::nn::{Forward, Init};
 pub use lolcore::optim::{Adagrad, Adam, AdamW, CosineAnnealingLr, ExponentialLr, Optimizer, RmsProp, Sgd, StepLr};
 pub use lolcore::Module;
 pub use lolcore::{
-    manual_seed, no_grad, with_generator, Conv2dParams, DType, Device, Error, Generator, Pool2dParams, Result, Tensor,
+    manual_seed, no_grad, with_generator, Conv1dParams, Conv2dParams, ConvTranspose1dParams, ConvTranspose2dParams,
+    DType, Device, Error, Generator, IntoPair, PadMode, Padding, Pool1dParams, Pool2dParams, Result, Tensor,
 };

@@ -40,7 +40,11 @@ pub use dtype::{DType, FloatElem, NumElem, WithDType};
 pub use error::{Error, Result};
 pub use layout::{Dim, Layout};
 pub use nn::{Forward, Module};
-pub use ops::conv_params::{Conv2dParams, Pool2dParams};
+pub use ops::conv1d::Conv1dParams;
+pub use ops::conv_params::{Conv2dParams, IntoPair, Padding};
+pub use ops::conv_transpose::{ConvTranspose1dParams, ConvTranspose2dParams};
+pub use ops::pad::PadMode;
+pub use ops::pool_params::{Pool1dParams, Pool2dParams};
 pub use rng::{manual_seed, with_generator, Generator};
 pub use tensor::{Tensor, TensorId};
 

@@ -5,8 +5,9 @@ use crate::cpu::{self, CpuStorage};
 use crate::cuda::CudaStorage;
 use crate::error::{bail, Error, Result};
 use crate::layout::Layout;
-use crate::ops::conv_params::{ConvGeom, PoolGeom};
+use crate::ops::conv_params::ConvGeom;
 use crate::ops::kinds::{ArgReduceOp, BinaryOp, CmpOp, ReduceOp, UnaryOp};
+use crate::ops::pool_params::PoolGeom;
 use crate::{DType, Device};
 
 pub enum Storage {

@@ -1,8 +1,8 @@
-//! Gradient checks for conv2d and pooling.
+//! Gradient checks for convolutions, pooling, resampling, padding, masks and scans.
 #![allow(clippy::cloned_ref_to_slice_refs, clippy::type_complexity)]
 mod common;
 use common::{check, rnd, strided};
-use lolcore::{manual_seed, Conv2dParams, Pool2dParams};
+use lolcore::{manual_seed, Conv2dParams, Device, Pool2dParams, Tensor};
 
 #[test]
 fn conv2d_variants() {
@@ -70,4 +70,108 @@ fn dropout_with_fixed_mask() {
     // finite difference sees the same mask whatever other tests draw meanwhile.
     let a = rnd(&[4, 5], -1.0, 1.0);
     check("dropout", &[a], |x| x[0].dropout_with(0.3, true, &lolcore::Generator::new(9)));
+}
+
+#[test]
+fn conv1d_and_transposed_convolutions() {
+    use lolcore::{Conv1dParams, ConvTranspose1dParams, ConvTranspose2dParams};
+    let x1 = rnd(&[2, 4, 7], -1.0, 1.0);
+    let w1 = rnd(&[6, 2, 3], -1.0, 1.0);
+    let b = rnd(&[6], -1.0, 1.0);
+    check("conv1d", &[x1.clone(), w1.clone(), b.clone()], |t| {
+        t[0].conv1d_bias(&t[1], Some(&t[2]), Conv1dParams::default().stride(2).padding(1).dilation(2).groups(2))
+    });
+    check("conv1d same", &[x1.clone(), rnd(&[3, 4, 4], -1.0, 1.0)], |t| {
+        t[0].conv1d(&t[1], Conv1dParams::default().padding("same"))
+    });
+    let x = rnd(&[2, 4, 3, 3], -1.0, 1.0);
+    let w = rnd(&[4, 3, 3, 2], -1.0, 1.0);
+    check("conv_transpose2d", &[x.clone(), w.clone(), rnd(&[3], -1.0, 1.0)], |t| {
+        let p = ConvTranspose2dParams::default().stride((2, 3)).padding((1, 0)).output_padding((1, 2));
+        t[0].conv_transpose2d(&t[1], Some(&t[2]), p)
+    });
+    check("conv_transpose2d groups dilation", &[x.clone(), rnd(&[4, 1, 2, 2], -1.0, 1.0)], |t| {
+        let p = ConvTranspose2dParams::default().stride(2).dilation(2).groups(2).padding(1).output_padding(1);
+        t[0].conv_transpose2d(&t[1], None, p)
+    });
+    check("conv_transpose2d strided input", &[strided(&x), w.clone()], |t| {
+        t[0].conv_transpose2d(&t[1], None, ConvTranspose2dParams::default().stride(2))
+    });
+    check("conv_transpose1d", &[rnd(&[2, 3, 5], -1.0, 1.0), rnd(&[3, 2, 4], -1.0, 1.0)], |t| {
+        t[0].conv_transpose1d(&t[1], None, ConvTranspose1dParams::default().stride(2).padding(1).output_padding(1))
+    });
+    check("conv2d rectangular same", &[x, rnd(&[2, 4, 2, 3], -1.0, 1.0)], |t| {
+        t[0].conv2d(&t[1], Conv2dParams::default().padding("same").dilation((2, 1)))
+    });
+}
+
+#[test]
+fn pools_with_ceil_mode_dilation_and_adaptive_sizes() {
+    use lolcore::Pool1dParams;
+    // Spread values, so that no window has a near-tie that finite differences would cross.
+    let x = Tensor::arange_step(0.0, 2.0 * 3.0 * 7.0 * 6.0, 1.0, lolcore::DType::F64, &Device::Cpu)
+        .unwrap()
+        .mul_scalar(0.37)
+        .unwrap()
+        .sin()
+        .unwrap()
+        .mul_scalar(3.0)
+        .unwrap()
+        .reshape(&[2, 3, 7, 6])
+        .unwrap();
+    check("max_pool2d ceil dilation", &[x.clone()], |t| {
+        t[0].max_pool2d(Pool2dParams::new((3, 2)).stride(2).padding((1, 1)).dilation((2, 1)).ceil_mode(true))
+    });
+    check("avg_pool2d ceil", &[x.clone()], |t| {
+        t[0].avg_pool2d(Pool2dParams::new(3).stride(2).padding(1).ceil_mode(true))
+    });
+    check("adaptive_avg_pool2d", &[x.clone()], |t| t[0].adaptive_avg_pool2d((3, 4)));
+    check("adaptive_max_pool2d", &[x.clone()], |t| t[0].adaptive_max_pool2d((4, 5)));
+    check("upsample_bilinear2d", &[x.clone()], |t| t[0].upsample_bilinear2d((9, 4), false));
+    check("upsample_bilinear2d align_corners", &[x.clone()], |t| t[0].upsample_bilinear2d((9, 11), true));
+    check("upsample_nearest2d", &[x.clone()], |t| t[0].upsample_nearest2d((9, 4)));
+    let x1 = x.reshape(&[2, 3, 42]).unwrap();
+    check("max_pool1d", &[x1.clone()], |t| t[0].max_pool1d(Pool1dParams::new(3).stride(2).padding(1).ceil_mode(true)));
+    check("avg_pool1d", &[x1.clone()], |t| t[0].avg_pool1d(Pool1dParams::new(4).stride(3).padding(2)));
+    check("adaptive_avg_pool1d", &[x1.clone()], |t| t[0].adaptive_avg_pool1d(5));
+    check("adaptive_max_pool1d", &[x1.clone()], |t| t[0].adaptive_max_pool1d(5));
+    check("upsample_linear1d", &[x1.clone()], |t| t[0].upsample_linear1d(50, false));
+    check("upsample_nearest1d", &[x1], |t| t[0].upsample_nearest1d(50));
+}
+
+#[test]
+fn padding_masks_and_scans() {
+    use lolcore::PadMode;
+    let x = rnd(&[2, 3, 4, 5], -1.0, 1.0);
+    for mode in [PadMode::Constant(0.5), PadMode::Reflect, PadMode::Replicate, PadMode::Circular] {
+        check(&format!("pad {mode:?}"), &[x.clone()], |t| t[0].pad(&[2, 3, 1, 3], mode));
+        check(&format!("pad {mode:?} strided"), &[strided(&x)], |t| t[0].pad(&[1, 0, 0, 2], mode));
+    }
+    let m = Tensor::from_vec(vec![1u8, 0, 0, 1, 1], &[5], &Device::Cpu).unwrap();
+    check("masked_fill", &[x.clone()], |t| t[0].masked_fill(&m, -2.0));
+    check("tril", &[x.clone()], |t| t[0].tril(-1));
+    check("triu", &[x.clone()], |t| t[0].triu(1));
+    check("cumsum", &[x.clone()], |t| t[0].cumsum(2));
+    check("cumsum blocked", &[rnd(&[2, 150], -1.0, 1.0)], |t| t[0].cumsum(1));
+}
+
+#[test]
+fn activations_and_normalisations() {
+    use lolcore::nn::functional as F;
+    // Values away from the kinks (0, ±3, 6), where finite differences are exact.
+    let x = rnd(&[3, 4, 5], 0.1, 2.9).mul(&rnd(&[3, 4, 5], -1.0, 1.0).sign().unwrap()).unwrap();
+    check("elu", &[x.clone()], |t| t[0].elu(0.7));
+    check("selu", &[x.clone()], |t| t[0].selu());
+    check("silu", &[x.clone()], |t| t[0].silu());
+    check("mish", &[x.clone()], |t| t[0].mish());
+    check("softplus", &[x.clone()], |t| t[0].softplus(2.0, 3.0));
+    check("relu6", &[x.mul_scalar(2.5).unwrap()], |t| t[0].relu6());
+    check("hardsigmoid", &[x.mul_scalar(1.5).unwrap()], |t| t[0].hardsigmoid());
+    check("hardswish", &[x.mul_scalar(1.5).unwrap()], |t| t[0].hardswish());
+    check("prelu", &[x.clone(), rnd(&[4], 0.1, 0.5)], |t| t[0].prelu(&t[1]));
+    check("group_norm", &[x.clone(), rnd(&[4], 0.5, 1.5), rnd(&[4], -1.0, 1.0)], |t| {
+        F::group_norm(&t[0], 2, Some(&t[1]), Some(&t[2]), 1e-5)
+    });
+    check("instance_norm", &[x.clone()], |t| F::instance_norm(&t[0], None, None, 1e-5));
+    check("rms_norm", &[x.clone(), rnd(&[5], 0.5, 1.5)], |t| F::rms_norm(&t[0], &[5], Some(&t[1]), None));
 }

@@ -17,6 +17,18 @@ pub enum Activation {
     LeakyRelu(f64),
     /// Softmax over the last dim.
     Softmax,
+    /// Log-softmax over the last dim.
+    LogSoftmax,
+    Elu(f64),
+    Selu,
+    /// `x·σ(x)` (Keras's "swish").
+    Silu,
+    Mish,
+    /// `log(1 + eˣ)`.
+    Softplus,
+    Relu6,
+    Hardsigmoid,
+    Hardswish,
 }
 
 impl Activation {
@@ -29,6 +41,15 @@ impl Activation {
             Activation::Gelu => x.gelu(),
             Activation::LeakyRelu(s) => x.leaky_relu(s),
             Activation::Softmax => x.softmax(-1),
+            Activation::LogSoftmax => x.log_softmax(-1),
+            Activation::Elu(a) => x.elu(a),
+            Activation::Selu => x.selu(),
+            Activation::Silu => x.silu(),
+            Activation::Mish => x.mish(),
+            Activation::Softplus => x.softplus(1.0, 20.0),
+            Activation::Relu6 => x.relu6(),
+            Activation::Hardsigmoid => x.hardsigmoid(),
+            Activation::Hardswish => x.hardswish(),
         }
     }
 }
@@ -114,3 +135,104 @@ impl Forward for Softmax {
     }
 }
 stateless_module!(Softmax);
+
+activation_layer!(
+    /// `scale·elu(x, α)` with PyTorch's constants (α ≈ 1.6733, scale ≈ 1.0507).
+    Selu,
+    |x| x.selu()
+);
+activation_layer!(
+    /// `x·σ(x)` (swish).
+    Silu,
+    |x| x.silu()
+);
+activation_layer!(
+    /// `x·tanh(softplus(x))`.
+    Mish,
+    |x| x.mish()
+);
+activation_layer!(
+    /// `min(max(x, 0), 6)`.
+    Relu6,
+    |x| x.relu6()
+);
+activation_layer!(
+    /// `relu6(x + 3) / 6`.
+    Hardsigmoid,
+    |x| x.hardsigmoid()
+);
+activation_layer!(
+    /// `x·relu6(x + 3) / 6`.
+    Hardswish,
+    |x| x.hardswish()
+);
+
+/// `x` where positive, `alpha·(eˣ − 1)` elsewhere (alpha 1 by default, as PyTorch).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Elu {
+    pub alpha: f64,
+}
+
+/// `Elu` with alpha 1, usable as a value.
+#[allow(non_upper_case_globals)]
+pub const Elu: Elu = Elu { alpha: 1.0 };
+
+impl Elu {
+    pub fn new(alpha: f64) -> Self {
+        Elu { alpha }
+    }
+}
+
+impl Forward for Elu {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        x.elu(self.alpha)
+    }
+}
+stateless_module!(Elu);
+
+/// `log(1 + e^{βx}) / β`, linear where `βx > threshold` (β 1, threshold 20 by default).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Softplus {
+    pub beta: f64,
+    pub threshold: f64,
+}
+
+/// `Softplus` with PyTorch's defaults, usable as a value.
+#[allow(non_upper_case_globals)]
+pub const Softplus: Softplus = Softplus { beta: 1.0, threshold: 20.0 };
+
+impl Softplus {
+    pub fn new(beta: f64, threshold: f64) -> Self {
+        Softplus { beta, threshold }
+    }
+}
+
+impl Forward for Softplus {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        x.softplus(self.beta, self.threshold)
+    }
+}
+stateless_module!(Softplus);
+
+/// `log(softmax(x))` over a dim (the last by default), computed stably.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LogSoftmax {
+    pub dim: i64,
+}
+
+/// `LogSoftmax` over the last dim, usable as a value.
+#[allow(non_upper_case_globals)]
+pub const LogSoftmax: LogSoftmax = LogSoftmax { dim: -1 };
+
+impl LogSoftmax {
+    pub fn new(dim: i64) -> Self {
+        LogSoftmax { dim }
+    }
+}
+
+impl Forward for LogSoftmax {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        x.log_softmax(self.dim)
+    }
+}
+stateless_module!(LogSoftmax);

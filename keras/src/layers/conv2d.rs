@@ -1,16 +1,17 @@
 //! Conv2D (PyTorch's `Conv2d`): NCHW input, weight `[out, in/groups, kh, kw]`.
 
+use super::conv_builders::conv_builders;
 use super::param_init::InitErrors;
 use super::Activation;
 use crate::Module;
 use lolcore::nn::{functional, Forward, Init};
-use lolcore::{Conv2dParams, Result, Tensor};
+use lolcore::{Conv2dParams, IntoPair, Padding, Result, Tensor};
 
 /// A 2-D convolution layer.
 ///
 /// # Shapes
 /// - input `[n, in_channels, h, w]` → output `[n, out_channels, ho, wo]`
-/// - `weight`: `[out_channels, in_channels / groups, k, k]`, `bias`: `[out_channels]`
+/// - `weight`: `[out_channels, in_channels / groups, kh, kw]`, `bias`: `[out_channels]`
 #[derive(Module)]
 pub struct Conv2D {
     pub weight: Tensor,
@@ -28,14 +29,16 @@ pub struct Conv2D {
 }
 
 impl Conv2D {
-    /// A `kernel × kernel` convolution, stride 1, no padding, PyTorch's initialisation.
-    pub fn new(in_channels: usize, out_channels: usize, kernel: usize) -> Conv2D {
+    /// A convolution with a `kernel` of `k` or `(kh, kw)`, stride 1, no padding,
+    /// PyTorch's initialisation.
+    pub fn new(in_channels: usize, out_channels: usize, kernel: impl IntoPair) -> Conv2D {
+        let (kh, kw) = kernel.into_pair();
         Conv2D {
             weight: Tensor::new::<f32>(&[]),
             bias: None,
             params: Conv2dParams::default(),
             activation: Activation::Linear,
-            shape: (in_channels, out_channels, kernel, kernel),
+            shape: (in_channels, out_channels, kh, kw),
             init: (Init::TorchDefault, Some(Init::TorchDefault)),
             init_errors: InitErrors::default(),
         }
@@ -54,36 +57,20 @@ impl Conv2D {
         self.init_errors = errs;
         self
     }
-    pub fn padding(mut self, p: usize) -> Self {
-        self.params.padding = (p, p);
+    /// Zero padding: `p`, `(ph, pw)`, or `"same"` / `"valid"` (`Padding::Same`, ...).
+    pub fn padding(mut self, p: impl Into<Padding>) -> Self {
+        self.params.padding = p.into();
         self
     }
-    pub fn stride(mut self, s: usize) -> Self {
-        self.params.stride = (s, s);
+    pub fn stride(mut self, s: impl IntoPair) -> Self {
+        self.params.stride = s.into_pair();
         self
     }
-    pub fn dilation(mut self, d: usize) -> Self {
-        self.params.dilation = (d, d);
+    pub fn dilation(mut self, d: impl IntoPair) -> Self {
+        self.params.dilation = d.into_pair();
         self
     }
-    /// Grouped convolution; `in_channels` and `out_channels` must divide by `groups`
-    /// (checked when the layer runs).
-    pub fn groups(mut self, g: usize) -> Self {
-        self.params.groups = g;
-        self.rebuild()
-    }
-    pub fn bias(mut self, on: bool) -> Self {
-        self.init.1 = if on { Some(self.init.1.unwrap_or(Init::TorchDefault)) } else { None };
-        self.rebuild()
-    }
-    pub fn init(mut self, init: Init) -> Self {
-        self.init.0 = init;
-        self.rebuild()
-    }
-    pub fn activation(mut self, activation: Activation) -> Self {
-        self.activation = activation;
-        self
-    }
+    conv_builders!();
 }
 
 impl Forward for Conv2D {

@@ -1,9 +1,21 @@
 // 2-D max and average pooling (NCHW), one thread per output (forward) or per input
-// pixel (average pooling's backward gathers the windows that cover it).
+// pixel (average pooling's backward gathers the windows that cover it). Max pooling
+// takes a dilation; average pooling's divisor is its window's size within the padded
+// input (PyTorch's count_include_pad: kh·kw, less in a ceil_mode window that overhangs).
 
 struct PoolGeom {
-    u64 h, w, ho, wo, kh, kw, sh, sw, ph, pw;
+    u64 h, w, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw;
 };
+
+// The divisor of average-pooling window (oh, ow).
+__device__ __forceinline__ long long avg_divisor(const PoolGeom& g, long long oh, long long ow) {
+    long long h0 = oh * (long long)g.sh - (long long)g.ph, w0 = ow * (long long)g.sw - (long long)g.pw;
+    long long h1 = h0 + (long long)g.kh, w1 = w0 + (long long)g.kw;
+    long long hmax = (long long)(g.h + g.ph), wmax = (long long)(g.w + g.pw);
+    if (h1 > hmax) h1 = hmax;
+    if (w1 > wmax) w1 = wmax;
+    return (h1 - h0) * (w1 - w0);
+}
 
 #define MAXPOOL(NAME, T) \
     extern "C" __global__ void NAME(u64 total, PoolGeom g, const T* x, T* y, u32* idx) { \
@@ -12,18 +24,19 @@ struct PoolGeom {
             u64 ow = i % g.wo, oh = (i / g.wo) % g.ho, plane = i / (g.wo * g.ho); \
             const T* xp = x + plane * g.h * g.w; \
             long long h0 = (long long)(oh * g.sh) - (long long)g.ph, w0 = (long long)(ow * g.sw) - (long long)g.pw; \
-            long long h1 = h0 + (long long)g.kh, w1 = w0 + (long long)g.kw; \
-            if (h0 < 0) h0 = 0; \
-            if (w0 < 0) w0 = 0; \
-            if (h1 > (long long)g.h) h1 = g.h; \
-            if (w1 > (long long)g.w) w1 = g.w; \
-            A best = load<T>(xp[h0 * g.w + w0]); \
-            u64 at = h0 * g.w + w0; \
-            for (long long ih = h0; ih < h1; ++ih) \
-                for (long long iw = w0; iw < w1; ++iw) { \
+            bool found = false; \
+            A best = 0; \
+            u64 at = 0; \
+            for (u64 a = 0; a < g.kh; ++a) { \
+                long long ih = h0 + (long long)(a * g.dh); \
+                if (ih < 0 || ih >= (long long)g.h) continue; \
+                for (u64 b = 0; b < g.kw; ++b) { \
+                    long long iw = w0 + (long long)(b * g.dw); \
+                    if (iw < 0 || iw >= (long long)g.w) continue; \
                     A v = load<T>(xp[ih * g.w + iw]); \
-                    if (v > best || (v != v && best == best)) { best = v; at = ih * g.w + iw; } \
+                    if (!found || v > best || (v != v && best == best)) { best = v; at = ih * g.w + iw; found = true; } \
                 } \
+            } \
             y[i] = store<T>(best); \
             idx[i] = (u32)at; \
         } }
@@ -32,7 +45,6 @@ MAXPOOL(maxpool_f64, double)
 MAXPOOL(maxpool_f16, f16)
 MAXPOOL(maxpool_bf16, bf16)
 
-// Padding counts towards the divisor (PyTorch's count_include_pad).
 #define AVGPOOL(NAME, T) \
     extern "C" __global__ void NAME(u64 total, PoolGeom g, const T* x, T* y) { \
         typedef Acc<T>::type A; \
@@ -44,7 +56,7 @@ MAXPOOL(maxpool_bf16, bf16)
             for (long long ih = h0; ih < h0 + (long long)g.kh; ++ih) \
                 for (long long iw = w0; iw < w0 + (long long)g.kw; ++iw) \
                     if (ih >= 0 && iw >= 0 && ih < (long long)g.h && iw < (long long)g.w) s += load<T>(xp[ih * g.w + iw]); \
-            y[i] = store<T>(s / (A)(g.kh * g.kw)); \
+            y[i] = store<T>(s / (A)avg_divisor(g, (long long)oh, (long long)ow)); \
         } }
 AVGPOOL(avgpool_f32, float)
 AVGPOOL(avgpool_f64, double)
@@ -66,8 +78,9 @@ AVGPOOL(avgpool_bf16, bf16)
             if (ow1 >= g.wo) ow1 = g.wo - 1; \
             A s = 0; \
             for (u64 oh = oh0; oh <= oh1 && oh < g.ho; ++oh) \
-                for (u64 ow = ow0; ow <= ow1 && ow < g.wo; ++ow) s += load<T>(gp[oh * g.wo + ow]); \
-            dx[i] = store<T>(s / (A)(g.kh * g.kw)); \
+                for (u64 ow = ow0; ow <= ow1 && ow < g.wo; ++ow) \
+                    s += load<T>(gp[oh * g.wo + ow]) / (A)avg_divisor(g, (long long)oh, (long long)ow); \
+            dx[i] = store<T>(s); \
         } }
 AVGPOOL_BACK(avgpool_backward_f32, float)
 AVGPOOL_BACK(avgpool_backward_f64, double)

@@ -9,7 +9,7 @@ use super::thread_pool::{par_chunks_mut, par_chunks_mut2};
 use crate::dtype::FloatElem;
 use crate::error::{Error, Result};
 use crate::layout::Layout;
-use crate::ops::conv_params::PoolGeom;
+use crate::ops::pool_params::PoolGeom;
 use crate::Device;
 
 /// The input rows/cols a window covers, clipped to the image.
@@ -19,14 +19,37 @@ fn window(o: usize, stride: usize, pad: usize, k: usize, len: usize) -> (usize, 
     (start.max(0) as usize, end.max(0) as usize)
 }
 
+/// How many positions of window `o` lie within the padded input: the divisor of average
+/// pooling with padding counted (PyTorch's `count_include_pad`). It is the kernel size
+/// except for a `ceil_mode` window that overhangs the padding.
+fn span_in_padded(o: usize, stride: usize, pad: usize, k: usize, len: usize) -> usize {
+    let start = o * stride;
+    (start + k).min(len + 2 * pad) - start
+}
+
+/// The input positions (`start + i·dilation`, inside the image) of window `o`.
+fn taps(o: usize, stride: usize, pad: usize, k: usize, dilation: usize, len: usize) -> impl Iterator<Item = usize> {
+    let start = (o * stride) as isize - pad as isize;
+    (0..k)
+        .map(move |i| start + (i * dilation) as isize)
+        .filter(move |&v| v >= 0 && v < len as isize)
+        .map(|v| v as usize)
+}
+
 /// Max over each window of one plane. Windows that tile the plane exactly (stride =
 /// kernel, no padding: the common 2×2 pool) take a loop without bounds or clipping.
 fn max_plane<T: FloatElem + CpuElem>(src: &[T], g: &PoolGeom, o: &mut [T], ix: &mut [u32]) {
     let p = g.p;
-    if p.kernel == (2, 2) && p.stride == (2, 2) && p.padding == (0, 0) {
+    // The fast paths need undilated windows inside the input (a ceil_mode window may
+    // overhang it; the general path clips).
+    let inside = p.dilation == (1, 1) && !p.ceil_mode;
+    if inside && p.kernel == (2, 2) && p.stride == (2, 2) && p.padding == (0, 0) {
         return max_plane_2x2(src, g, o, ix);
     }
-    let tiled = p.stride == p.kernel && p.padding == (0, 0);
+    if p.dilation != (1, 1) {
+        return max_plane_dilated(src, g, o, ix);
+    }
+    let tiled = inside && p.stride == p.kernel && p.padding == (0, 0);
     for oh in 0..g.ho {
         let (h0, h1) = if tiled {
             (oh * p.kernel.0, oh * p.kernel.0 + p.kernel.0)
@@ -52,6 +75,32 @@ fn max_plane<T: FloatElem + CpuElem>(src: &[T], g: &PoolGeom, o: &mut [T], ix: &
                 }
             }
             o[oh * g.wo + ow] = best;
+            ix[oh * g.wo + ow] = at as u32;
+        }
+    }
+}
+
+/// Max pooling with dilated windows (`MaxPool2d(dilation=...)`).
+fn max_plane_dilated<T: FloatElem + CpuElem>(src: &[T], g: &PoolGeom, o: &mut [T], ix: &mut [u32]) {
+    let p = g.p;
+    for oh in 0..g.ho {
+        for ow in 0..g.wo {
+            let mut best: Option<(T, usize)> = None;
+            for ih in taps(oh, p.stride.0, p.padding.0, p.kernel.0, p.dilation.0, g.h) {
+                for iw in taps(ow, p.stride.1, p.padding.1, p.kernel.1, p.dilation.1, g.w) {
+                    let v = src[ih * g.w + iw];
+                    let wins = match best {
+                        None => true,
+                        Some((b, _)) => v > b || (v.is_nan() && !b.is_nan()),
+                    };
+                    if wins {
+                        best = Some((v, ih * g.w + iw));
+                    }
+                }
+            }
+            // Every window holds at least one input element (the geometry guarantees it).
+            let (v, at) = best.unwrap_or((T::zero(), 0));
+            o[oh * g.wo + ow] = v;
             ix[oh * g.wo + ow] = at as u32;
         }
     }
@@ -126,7 +175,10 @@ pub fn max_pool2d(x: &CpuStorage, l: &Layout, g: &PoolGeom) -> Result<(CpuStorag
 fn avg_typed<T: FloatElem + CpuElem>(x: &[T], g: &PoolGeom) -> Vec<T> {
     let (plane_in, plane_out) = (g.h * g.w, g.ho * g.wo);
     let p = g.p;
-    let div = T::from_f64((p.kernel.0 * p.kernel.1) as f64);
+    let div = |oh: usize, ow: usize| {
+        let a = span_in_padded(oh, p.stride.0, p.padding.0, p.kernel.0, g.h);
+        T::from_f64((a * span_in_padded(ow, p.stride.1, p.padding.1, p.kernel.1, g.w)) as f64)
+    };
     let mut out = pool::take::<T>(g.n * g.c * plane_out);
     let one = |(pl, o): (usize, &mut [T])| {
         let src = &x[pl * plane_in..(pl + 1) * plane_in];
@@ -140,7 +192,7 @@ fn avg_typed<T: FloatElem + CpuElem>(x: &[T], g: &PoolGeom) -> Vec<T> {
                         s = s + src[ih * g.w + iw];
                     }
                 }
-                o[oh * g.wo + ow] = s / div;
+                o[oh * g.wo + ow] = s / div(oh, ow);
             }
         }
     };
@@ -153,7 +205,10 @@ fn avg_typed<T: FloatElem + CpuElem>(x: &[T], g: &PoolGeom) -> Vec<T> {
 fn avg_back_typed<T: FloatElem + CpuElem>(gy: &[T], g: &PoolGeom) -> Vec<T> {
     let (plane_in, plane_out) = (g.h * g.w, g.ho * g.wo);
     let p = g.p;
-    let div = T::from_f64((p.kernel.0 * p.kernel.1) as f64);
+    let div = |oh: usize, ow: usize| {
+        let a = span_in_padded(oh, p.stride.0, p.padding.0, p.kernel.0, g.h);
+        T::from_f64((a * span_in_padded(ow, p.stride.1, p.padding.1, p.kernel.1, g.w)) as f64)
+    };
     let mut dx = pool::filled::<T>(g.n * g.c * plane_in, T::zero());
     let one = |(pl, d): (usize, &mut [T])| {
         let src = &gy[pl * plane_out..(pl + 1) * plane_out];
@@ -161,7 +216,7 @@ fn avg_back_typed<T: FloatElem + CpuElem>(gy: &[T], g: &PoolGeom) -> Vec<T> {
             let (h0, h1) = window(oh, p.stride.0, p.padding.0, p.kernel.0, g.h);
             for ow in 0..g.wo {
                 let (w0, w1) = window(ow, p.stride.1, p.padding.1, p.kernel.1, g.w);
-                let v = src[oh * g.wo + ow] / div;
+                let v = src[oh * g.wo + ow] / div(oh, ow);
                 for ih in h0..h1 {
                     for iw in w0..w1 {
                         let e = &mut d[ih * g.w + iw];

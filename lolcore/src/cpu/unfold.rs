@@ -18,7 +18,7 @@ fn valid_range(out_len: usize, stride: usize, off: isize, len: usize) -> (usize,
 /// (`[n, C, H, W]`): image b's receptive fields land at `row[b·ho·wo..(b+1)·ho·wo]`.
 pub fn im2col_row<T: GemmElem>(x: &[T], g: &ConvGeom, b0: usize, nb: usize, r: usize, row: &mut [T]) {
     let (sh, sw) = g.p.stride;
-    let (ph, pw) = g.p.padding;
+    let (ph, pw) = g.pad;
     let (dh, dw) = g.p.dilation;
     let hw = g.ho * g.wo;
     let zero = T::zero();
@@ -55,7 +55,7 @@ pub fn im2col_row<T: GemmElem>(x: &[T], g: &ConvGeom, b0: usize, nb: usize, r: u
 /// `dx [C, H, W]`.
 pub fn col2im<T: GemmElem>(cols: &[T], g: &ConvGeom, c0: usize, cg: usize, dx: &mut [T], ld: usize, col0: usize) {
     let (sh, sw) = g.p.stride;
-    let (ph, pw) = g.p.padding;
+    let (ph, pw) = g.pad;
     let (dh, dw) = g.p.dilation;
     let hw = g.ho * g.wo;
     for c in 0..cg {

@@ -7,7 +7,8 @@
 use super::{launch, suffix, CudaStorage};
 use crate::error::{bail, Error, Result};
 use crate::layout::Layout;
-use crate::ops::conv_params::{ConvGeom, PoolGeom};
+use crate::ops::conv_params::ConvGeom;
+use crate::ops::pool_params::PoolGeom;
 use crate::DType;
 use lol_kernels::blas::{gemm_batched, GemmType, Operand, Output};
 use lol_kernels::cudarc::driver::PushKernelArg;
@@ -29,14 +30,20 @@ fn gemm_type(op: &'static str, s: &CudaStorage) -> Result<GemmType> {
 
 fn geom_args(g: &ConvGeom) -> [u64; 13] {
     let p = g.p;
+    [g.c, g.h, g.w, g.kh, g.kw, g.ho, g.wo, p.stride.0, p.stride.1, g.pad.0, g.pad.1, p.dilation.0, p.dilation.1]
+        .map(|v| v as u64)
+}
+
+/// The kernels' `struct PoolGeom` (pool.cu), field by field.
+fn pool_args(g: &PoolGeom) -> [u64; 12] {
+    let p = g.p;
     [
-        g.c,
         g.h,
         g.w,
-        g.kh,
-        g.kw,
         g.ho,
         g.wo,
+        p.kernel.0,
+        p.kernel.1,
         p.stride.0,
         p.stride.1,
         p.padding.0,
@@ -45,11 +52,6 @@ fn geom_args(g: &ConvGeom) -> [u64; 13] {
         p.dilation.1,
     ]
     .map(|v| v as u64)
-}
-
-fn pool_args(g: &PoolGeom) -> [u64; 10] {
-    let p = g.p;
-    [g.h, g.w, g.ho, g.wo, p.kernel.0, p.kernel.1, p.stride.0, p.stride.1, p.padding.0, p.padding.1].map(|v| v as u64)
 }
 
 fn conv_shape(g: &ConvGeom) -> ConvShape {
@@ -64,7 +66,7 @@ fn conv_shape(g: &ConvGeom) -> ConvShape {
         kw: g.kw,
         ho: g.ho,
         wo: g.wo,
-        pad: [p.padding.0, p.padding.1],
+        pad: [g.pad.0, g.pad.1],
         stride: [p.stride.0, p.stride.1],
         dilation: [p.dilation.0, p.dilation.1],
         groups: p.groups,

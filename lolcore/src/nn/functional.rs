@@ -3,8 +3,10 @@
 
 use crate::error::{bail, Error, Result};
 use crate::layout::Dim;
-use crate::ops::conv_params::{Conv2dParams, Pool2dParams};
+use crate::ops::conv_params::Conv2dParams;
+use crate::ops::pool_params::Pool2dParams;
 use crate::tensor::Tensor;
+use crate::DType;
 
 /// `x · wᵀ + b` with PyTorch's `[out, in]` weight.
 ///
@@ -168,4 +170,90 @@ pub fn softmax<D: Dim>(x: &Tensor, dim: D) -> Result<Tensor> {
 }
 pub fn log_softmax<D: Dim>(x: &Tensor, dim: D) -> Result<Tensor> {
     x.log_softmax(dim)
+}
+
+/// Group normalisation (PyTorch's `group_norm`): the channels of `[n, c, ...]` split into
+/// `groups` groups, each normalised over its channels and all positions (biased
+/// variance), then an optional per-channel affine `weight`, `bias` `[c]`.
+pub fn group_norm(
+    x: &Tensor,
+    groups: usize,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+) -> Result<Tensor> {
+    let op = "group_norm";
+    if x.rank() < 2 || groups == 0 || !x.shape()[1].is_multiple_of(groups) {
+        bail!(Error::shape(
+            op,
+            format!("input {:?} must be [n, c, ...] with c divisible by {groups} groups", x.shape())
+        ));
+    }
+    let (n, c) = (x.shape()[0], x.shape()[1]);
+    let grouped = x.reshape(&[n, groups, x.numel() / (n * groups).max(1)])?;
+    let mean = grouped.mean_keepdim(2)?;
+    let centered = grouped.sub(&mean)?;
+    let var = centered.sqr()?.mean_keepdim(2)?;
+    let y = centered.div(&var.add_scalar(eps)?.sqrt()?)?.reshape(x.shape())?;
+    channel_affine(op, y, c, weight, bias)
+}
+
+/// `y · weight + bias` with `[c]` vectors broadcast over dim 1 of `y`.
+fn channel_affine(
+    op: &'static str,
+    mut y: Tensor,
+    c: usize,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+) -> Result<Tensor> {
+    let mut s = vec![1; y.rank()];
+    s[1] = c;
+    for (t, is_weight) in [(weight, true), (bias, false)] {
+        if let Some(t) = t {
+            if t.shape() != [c] {
+                bail!(Error::shape(
+                    op,
+                    format!("{} {:?} must be [{c}]", if is_weight { "weight" } else { "bias" }, t.shape())
+                ));
+            }
+            y = if is_weight { y.mul(&t.reshape(&s)?)? } else { y.add(&t.reshape(&s)?)? };
+        }
+    }
+    Ok(y)
+}
+
+/// Instance normalisation (PyTorch's `instance_norm` without running statistics): each
+/// channel of each sample of `[n, c, ...]` normalised over its positions.
+pub fn instance_norm(x: &Tensor, weight: Option<&Tensor>, bias: Option<&Tensor>, eps: f64) -> Result<Tensor> {
+    if x.rank() < 3 {
+        bail!(Error::shape("instance_norm", format!("input {:?} must be [n, c, l] or [n, c, h, w]", x.shape())));
+    }
+    group_norm(x, x.shape()[1], weight, bias, eps).map_err(|e| e.context("instance_norm"))
+}
+
+/// RMS normalisation (PyTorch's `rms_norm`): `x / sqrt(mean(x²) + eps) · weight` over the
+/// last dims `normalized`. `eps` `None` is the dtype's machine epsilon, as PyTorch.
+pub fn rms_norm(x: &Tensor, normalized: &[usize], weight: Option<&Tensor>, eps: Option<f64>) -> Result<Tensor> {
+    let r = x.rank();
+    if normalized.is_empty() || normalized.len() > r || x.shape()[r - normalized.len()..] != *normalized {
+        bail!(Error::shape(
+            "rms_norm",
+            format!("input {:?} does not end in the normalized shape {normalized:?}", x.shape())
+        ));
+    }
+    let eps = eps.unwrap_or(match x.dtype() {
+        DType::F64 => f64::EPSILON,
+        DType::F16 => 9.765_625e-4,
+        DType::BF16 => 0.007_812_5,
+        _ => f32::EPSILON as f64,
+    });
+    let dims: Vec<usize> = (r - normalized.len()..r).collect();
+    let y = x.div(&x.sqr()?.mean_dims_keepdim(&dims)?.add_scalar(eps)?.sqrt()?)?;
+    match weight {
+        Some(w) if w.shape() != normalized => {
+            bail!(Error::shape("rms_norm", format!("weight {:?} must be {normalized:?}", w.shape())))
+        }
+        Some(w) => y.mul(w),
+        None => Ok(y),
+    }
 }

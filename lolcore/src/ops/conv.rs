@@ -6,25 +6,6 @@ use crate::autograd::{BackwardFn, Saved};
 use crate::error::{bail, Error, Result};
 use crate::tensor::Tensor;
 
-impl Conv2dParams {
-    pub fn stride(mut self, s: usize) -> Self {
-        self.stride = (s, s);
-        self
-    }
-    pub fn padding(mut self, p: usize) -> Self {
-        self.padding = (p, p);
-        self
-    }
-    pub fn dilation(mut self, d: usize) -> Self {
-        self.dilation = (d, d);
-        self
-    }
-    pub fn groups(mut self, g: usize) -> Self {
-        self.groups = g;
-        self
-    }
-}
-
 impl Tensor {
     /// Cross-correlation of `[n, c, h, w]` with `[o, c/groups, kh, kw]` → `[n, o, ho, wo]`.
     pub fn conv2d(&self, w: &Tensor, p: Conv2dParams) -> Result<Tensor> {
@@ -34,9 +15,26 @@ impl Tensor {
     /// conv2d with a per-channel bias `[o]` added in the same pass.
     pub fn conv2d_bias(&self, w: &Tensor, bias: Option<&Tensor>, p: Conv2dParams) -> Result<Tensor> {
         let op = "conv2d";
+        if w.rank() != 4 {
+            bail!(Error::shape(op, format!("weight {:?} must be 4-D [out, in/groups, kh, kw]", w.shape())));
+        }
+        let span = |k: usize, d: usize| d.saturating_mul(k.saturating_sub(1)).saturating_add(1);
+        let spans = (span(w.shape()[2], p.dilation.0), span(w.shape()[3], p.dilation.1));
+        let [(top, bottom), (left, right)] = p.padding.sides(op, p.stride, spans)?;
+        if top == bottom && left == right {
+            return self.conv2d_padded(w, bias, p, (top, left));
+        }
+        // "same" with an even kernel: the extra row and column go at the bottom and right.
+        let x = self.pad(&[0, right - left, 0, bottom - top], super::pad::PadMode::Constant(0.0))?;
+        x.conv2d_padded(w, bias, p, (top, left))
+    }
+
+    /// conv2d with symmetric zero padding `pad`.
+    fn conv2d_padded(&self, w: &Tensor, bias: Option<&Tensor>, p: Conv2dParams, pad: (usize, usize)) -> Result<Tensor> {
+        let op = "conv2d";
         self.same_device(op, w)?;
         self.same_dtype(op, w)?;
-        let g = ConvGeom::new(self.shape(), w.shape(), p)?;
+        let g = ConvGeom::new(self.shape(), w.shape(), p, pad)?;
         let b = match bias {
             Some(b) => {
                 self.same_device(op, b)?;
@@ -87,13 +85,19 @@ impl Tensor {
                 })
             },
             move |t, _| {
-                let y = t[0].conv2d(&jw, p)?.add(&jx.conv2d(&t[1], p)?)?;
+                let y = t[0].conv2d_padded(&jw, None, p, pad)?.add(&jx.conv2d_padded(&t[1], None, p, pad)?)?;
                 match t.get(2) {
                     Some(tb) => y.add(&tb.reshape(&[1, tb.numel(), 1, 1])?),
                     None => Ok(y),
                 }
             },
         )
+    }
+
+    /// The convolution `self ⋆ w` of geometry `g`, no bias, no graph.
+    pub(crate) fn conv2d_with_geom(&self, w: &Tensor, g: &ConvGeom) -> Result<Tensor> {
+        let s = self.storage().conv2d(self.layout(), &w.storage(), w.layout(), None, g)?;
+        Ok(Tensor::from_storage(s, &g.out_shape()))
     }
 
     /// The gradient of conv2d's input given `self` = the output gradient.

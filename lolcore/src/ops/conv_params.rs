@@ -1,19 +1,116 @@
-//! Geometry of 2-D convolution and pooling, shared by every backend.
+//! Arguments and geometry of 2-D convolution, shared by every backend: sizes given once
+//! or per dim, PyTorch's padding modes, and the output size rule.
 
 use crate::error::{bail, Error, Result};
+
+/// A size given once for both spatial dims (`3`) or as an `(h, w)` pair (`(5, 1)`).
+pub trait IntoPair {
+    fn into_pair(self) -> (usize, usize);
+}
+impl IntoPair for usize {
+    fn into_pair(self) -> (usize, usize) {
+        (self, self)
+    }
+}
+impl IntoPair for (usize, usize) {
+    fn into_pair(self) -> (usize, usize) {
+        self
+    }
+}
+impl IntoPair for [usize; 2] {
+    fn into_pair(self) -> (usize, usize) {
+        (self[0], self[1])
+    }
+}
+
+/// A convolution's zero padding: explicit `(h, w)` amounts, or PyTorch's modes:
+/// `Same` keeps the spatial size (stride 1 only; an odd total puts the extra row or
+/// column at the bottom or right, as PyTorch does) and `Valid` is no padding. Builders
+/// take `2`, `(2, 0)`, `Padding::Same`, or the strings `"same"` / `"valid"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Padding {
+    Explicit(usize, usize),
+    Same,
+    Valid,
+    /// A mode given by name that is not one of the above (reported when the op runs).
+    Named(&'static str),
+}
+
+impl From<usize> for Padding {
+    fn from(p: usize) -> Self {
+        Padding::Explicit(p, p)
+    }
+}
+impl From<(usize, usize)> for Padding {
+    fn from((h, w): (usize, usize)) -> Self {
+        Padding::Explicit(h, w)
+    }
+}
+impl From<&'static str> for Padding {
+    fn from(s: &'static str) -> Self {
+        match s {
+            "same" => Padding::Same,
+            "valid" => Padding::Valid,
+            other => Padding::Named(other),
+        }
+    }
+}
+
+/// Zero padding per side: `[(top, bottom), (left, right)]`.
+pub(crate) type Sides = [(usize, usize); 2];
+
+impl Padding {
+    /// The padding of each side for a kernel spanning `span` (dilated) input elements.
+    pub(crate) fn sides(self, op: &'static str, stride: (usize, usize), span: (usize, usize)) -> Result<Sides> {
+        Ok(match self {
+            Padding::Explicit(h, w) => [(h, h), (w, w)],
+            Padding::Valid => [(0, 0), (0, 0)],
+            Padding::Same => {
+                if stride != (1, 1) {
+                    bail!(Error::arg(op, format!("padding \"same\" needs stride 1, got {stride:?} (as in PyTorch)")));
+                }
+                let split = |span: usize| {
+                    let total = span.saturating_sub(1);
+                    (total / 2, total - total / 2)
+                };
+                [split(span.0), split(span.1)]
+            }
+            Padding::Named(s) => bail!(Error::arg(op, format!("padding {s:?} is not \"same\" or \"valid\""))),
+        })
+    }
+}
 
 /// Stride, padding, dilation (each `(h, w)`) and groups of a conv2d.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Conv2dParams {
     pub stride: (usize, usize),
-    pub padding: (usize, usize),
+    pub padding: Padding,
     pub dilation: (usize, usize),
     pub groups: usize,
 }
 
 impl Default for Conv2dParams {
     fn default() -> Self {
-        Conv2dParams { stride: (1, 1), padding: (0, 0), dilation: (1, 1), groups: 1 }
+        Conv2dParams { stride: (1, 1), padding: Padding::Explicit(0, 0), dilation: (1, 1), groups: 1 }
+    }
+}
+
+impl Conv2dParams {
+    pub fn stride(mut self, s: impl IntoPair) -> Self {
+        self.stride = s.into_pair();
+        self
+    }
+    pub fn padding(mut self, p: impl Into<Padding>) -> Self {
+        self.padding = p.into();
+        self
+    }
+    pub fn dilation(mut self, d: impl IntoPair) -> Self {
+        self.dilation = d.into_pair();
+        self
+    }
+    pub fn groups(mut self, g: usize) -> Self {
+        self.groups = g;
+        self
     }
 }
 
@@ -30,6 +127,9 @@ pub(crate) struct ConvGeom {
     pub(crate) kw: usize,
     pub(crate) ho: usize,
     pub(crate) wo: usize,
+    /// Zero padding, the same on both sides of a dim (`Same` with an odd total pads the
+    /// input explicitly first).
+    pub(crate) pad: (usize, usize),
     pub(crate) p: Conv2dParams,
 }
 
@@ -43,7 +143,7 @@ pub(crate) fn out_len(input: usize, kernel: usize, stride: usize, pad: usize, di
 
 /// Checks that a geometry's buffers (output, unfolded columns of one image, padded
 /// input) have element counts that fit, naming `op` otherwise.
-fn check_sizes(op: &'static str, sizes: &[&[usize]]) -> Result<()> {
+pub(crate) fn check_sizes(op: &'static str, sizes: &[&[usize]]) -> Result<()> {
     for s in sizes {
         crate::layout::checked_numel(op, s)?;
     }
@@ -51,7 +151,8 @@ fn check_sizes(op: &'static str, sizes: &[&[usize]]) -> Result<()> {
 }
 
 impl ConvGeom {
-    pub(crate) fn new(x: &[usize], w: &[usize], p: Conv2dParams) -> Result<Self> {
+    /// The geometry of `x ⋆ w` with symmetric zero padding `pad`.
+    pub(crate) fn new(x: &[usize], w: &[usize], p: Conv2dParams, pad: (usize, usize)) -> Result<Self> {
         let op = "conv2d";
         if x.len() != 4 || w.len() != 4 {
             bail!(Error::shape(
@@ -86,66 +187,21 @@ impl ConvGeom {
                 format!("input {x:?} has an empty channel or spatial dim (only the batch may be 0)")
             ));
         }
-        let ho = out_len(h, kh, p.stride.0, p.padding.0, p.dilation.0);
-        let wo = out_len(wd, kw, p.stride.1, p.padding.1, p.dilation.1);
+        let ho = out_len(h, kh, p.stride.0, pad.0, p.dilation.0);
+        let wo = out_len(wd, kw, p.stride.1, pad.1, p.dilation.1);
         let (Some(ho), Some(wo)) = (ho, wo) else {
             bail!(Error::shape(
                 op,
-                format!("input {x:?} (padding {:?}) is smaller than the dilated kernel {kh}×{kw}", p.padding)
+                format!(
+                    "input {x:?} (padding {pad:?}) is smaller than the kernel {kh}×{kw} dilated by {:?}",
+                    p.dilation
+                )
             ))
         };
         check_sizes(op, &[&[n, o, ho, wo], &[c, kh, kw, ho, wo]])?;
-        Ok(ConvGeom { n, c, h, w: wd, o, kh, kw, ho, wo, p })
+        Ok(ConvGeom { n, c, h, w: wd, o, kh, kw, ho, wo, pad, p })
     }
     pub(crate) fn out_shape(&self) -> [usize; 4] {
         [self.n, self.o, self.ho, self.wo]
-    }
-}
-
-/// Kernel, stride and padding of a 2-D pooling window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Pool2dParams {
-    pub kernel: (usize, usize),
-    pub stride: (usize, usize),
-    pub padding: (usize, usize),
-}
-
-/// Sizes of a pooling op: input `[n, c, h, w]` → `[n, c, ho, wo]`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct PoolGeom {
-    pub(crate) n: usize,
-    pub(crate) c: usize,
-    pub(crate) h: usize,
-    pub(crate) w: usize,
-    pub(crate) ho: usize,
-    pub(crate) wo: usize,
-    pub(crate) p: Pool2dParams,
-}
-
-impl PoolGeom {
-    pub(crate) fn new(op: &'static str, x: &[usize], p: Pool2dParams) -> Result<Self> {
-        if x.len() != 4 {
-            bail!(Error::shape(op, format!("input {x:?} must be 4-D (NCHW)")));
-        }
-        let (kh, kw) = p.kernel;
-        if x[1] == 0 || x[2] == 0 || x[3] == 0 {
-            bail!(Error::shape(
-                op,
-                format!("input {x:?} has an empty channel or spatial dim (only the batch may be 0)")
-            ));
-        }
-        if kh == 0 || kw == 0 || p.stride.0 == 0 || p.stride.1 == 0 {
-            bail!(Error::arg(op, format!("kernel {:?} and stride {:?} must be positive", p.kernel, p.stride)));
-        }
-        if p.padding.0 > kh / 2 || p.padding.1 > kw / 2 {
-            bail!(Error::arg(op, format!("padding {:?} must be at most half the kernel {:?}", p.padding, p.kernel)));
-        }
-        let ho = out_len(x[2], kh, p.stride.0, p.padding.0, 1);
-        let wo = out_len(x[3], kw, p.stride.1, p.padding.1, 1);
-        let (Some(ho), Some(wo)) = (ho, wo) else {
-            bail!(Error::shape(op, format!("input {x:?} is smaller than the kernel {:?}", p.kernel)))
-        };
-        check_sizes(op, &[&[x[0], x[1], ho, wo]])?;
-        Ok(PoolGeom { n: x[0], c: x[1], h: x[2], w: x[3], ho, wo, p })
     }
 }

@@ -7,6 +7,17 @@ use crate::layout::broadcast_shape;
 use crate::tensor::Tensor;
 
 impl Tensor {
+    /// Dim `d` multiplied by `m` (`[len, out]`): the sum over `d` weighted per output,
+    /// for resampling and pooling with a constant matrix.
+    pub(crate) fn matmul_dim(&self, d: usize, m: &Tensor) -> Result<Tensor> {
+        let last = self.rank() - 1;
+        if d == last {
+            self.matmul(m)
+        } else {
+            self.transpose(d, last)?.matmul(m)?.transpose(d, last)
+        }
+    }
+
     /// `self · rhs` (see `torch.matmul`): 1-D operands are treated as a row (left) or a
     /// column (right) and that dim is removed from the result.
     pub fn matmul(&self, rhs: &Tensor) -> Result<Tensor> {

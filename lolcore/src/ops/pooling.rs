@@ -1,24 +1,10 @@
-//! 2-D max and average pooling (NCHW).
+//! Max and average pooling, 2-D (NCHW) and 1-D (NCL, a 2-D pool over a height of 1).
 
-use super::conv_params::{Pool2dParams, PoolGeom};
+use super::pool_params::{Pool1dParams, Pool2dParams, PoolGeom};
 use crate::autograd::BackwardFn;
 use crate::error::Result;
+use crate::error::{bail, Error};
 use crate::tensor::Tensor;
-
-impl Pool2dParams {
-    /// A square window of `k` with stride `k` and no padding (PyTorch's defaults).
-    pub fn new(k: usize) -> Self {
-        Pool2dParams { kernel: (k, k), stride: (k, k), padding: (0, 0) }
-    }
-    pub fn stride(mut self, s: usize) -> Self {
-        self.stride = (s, s);
-        self
-    }
-    pub fn padding(mut self, p: usize) -> Self {
-        self.padding = (p, p);
-        self
-    }
-}
 
 impl Tensor {
     /// Max over each window; the gradient goes to the element that won.
@@ -50,6 +36,12 @@ impl Tensor {
 
     /// Mean over each window (padding counts towards the divisor, as PyTorch's default).
     pub fn avg_pool2d(&self, p: Pool2dParams) -> Result<Tensor> {
+        if p.dilation != (1, 1) {
+            bail!(Error::arg(
+                "avg_pool2d",
+                format!("dilation {:?}: average pooling has none (PyTorch's neither)", p.dilation)
+            ));
+        }
         let g = PoolGeom::new("avg_pool2d", self.shape(), p)?;
         let s = self.storage().avg_pool2d(self.layout(), &g)?;
         let y = Tensor::from_storage(s, &[g.n, g.c, g.ho, g.wo]);
@@ -65,5 +57,17 @@ impl Tensor {
             },
             move |t, _| t[0].avg_pool2d(p),
         )
+    }
+
+    /// 1-D max pooling of `[n, c, l]` → `[n, c, lo]`.
+    pub fn max_pool1d(&self, p: Pool1dParams) -> Result<Tensor> {
+        self.require_rank("max_pool1d", 3, "[n, c, l]")?;
+        self.unsqueeze(2)?.max_pool2d(p.as_2d())?.squeeze(2)
+    }
+
+    /// 1-D average pooling of `[n, c, l]` → `[n, c, lo]`.
+    pub fn avg_pool1d(&self, p: Pool1dParams) -> Result<Tensor> {
+        self.require_rank("avg_pool1d", 3, "[n, c, l]")?;
+        self.unsqueeze(2)?.avg_pool2d(p.as_2d())?.squeeze(2)
     }
 }

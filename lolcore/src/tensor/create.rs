@@ -26,6 +26,18 @@ impl Tensor {
         Tensor::from_vec(data.to_vec(), shape, device)
     }
 
+    /// A constant built on the CPU (a selection, averaging or interpolation matrix),
+    /// in `like`'s dtype and on its device.
+    pub(crate) fn constant_like(data: Vec<f64>, shape: &[usize], like: &Tensor) -> Result<Tensor> {
+        Tensor::from_vec(data, shape, &Device::Cpu)?.to_dtype(like.dtype())?.to_device(&like.device())
+    }
+
+    /// Indices built on the CPU, moved to `like`'s device.
+    pub(crate) fn indices_like(ids: Vec<u32>, like: &Tensor) -> Result<Tensor> {
+        let n = ids.len();
+        Tensor::from_vec(ids, &[n], &Device::Cpu)?.to_device(&like.device())
+    }
+
     /// A 1-D tensor on the CPU.
     pub fn new<T: CpuElem>(data: &[T]) -> Tensor {
         Tensor::from_storage(Storage::Cpu(T::wrap(data.to_vec())), &[data.len()])

@@ -230,6 +230,13 @@ impl Tensor {
         }
         Ok(())
     }
+    /// Errors unless the tensor has `rank` dims; `layout` names them (`"[n, c, l]"`).
+    pub(crate) fn require_rank(&self, op: &'static str, rank: usize, layout: &str) -> Result<()> {
+        if self.rank() != rank {
+            return Err(Error::shape(op, format!("input {:?} must be {layout}", self.shape())));
+        }
+        Ok(())
+    }
     /// Errors unless the dtype is a float type.
     pub(crate) fn require_float(&self, op: &'static str) -> Result<()> {
         if !self.dtype().is_float() {

@@ -3,7 +3,10 @@
 
 use super::R;
 use lolcore::nn::functional as F;
-use lolcore::{Conv2dParams, DType, Device, Generator, Pool2dParams, Result, Tensor};
+use lolcore::{
+    Conv1dParams, Conv2dParams, ConvTranspose1dParams, ConvTranspose2dParams, DType, Device, Generator, PadMode,
+    Pool1dParams, Pool2dParams, Result, Tensor,
+};
 
 /// One input: float values in `[lo, hi)` (`writable` for in-place destinations, which
 /// may not be broadcast views), or integer indices below `bound`.
@@ -99,23 +102,83 @@ fn dims_subset(r: &mut R, rank: usize) -> Vec<usize> {
 fn conv_case(r: &mut R, bias: bool, f: fn(&Tensor, &Tensor, Option<&Tensor>, Conv2dParams) -> Result<Tensor>) -> Case {
     let g = r.pick(&[1, 1, 2]);
     let (c, o) = (g * r.range(1, 2), g * r.range(1, 2));
-    let (k, pad, stride, dil) = (r.range(1, 3), r.range(0, 1), r.range(1, 2), r.range(1, 2));
-    let span = dil * (k - 1) + 1;
-    let (h, w) = (r.range(span.max(2), span + 3), r.range(span.max(2), span + 3));
+    let (kh, kw) = (r.range(1, 3), r.range(1, 3));
+    let (dh, dw) = (r.range(1, 2), r.range(1, 2));
+    let same = r.below(4) == 0;
+    let (sh, sw) = if same { (1, 1) } else { (r.range(1, 2), r.range(1, 2)) };
+    let (sph, spw) = (dh * (kh - 1) + 1, dw * (kw - 1) + 1);
+    let (h, w) = (r.range(sph.max(2), sph + 3), r.range(spw.max(2), spw + 3));
     let n = r.range(1, 2);
-    let p = Conv2dParams::default().groups(g).padding(pad).stride(stride).dilation(dil);
-    let mut args = vec![fl(&[n, c, h, w]), fl(&[o, c / g, k, k])];
+    let p = Conv2dParams::default().groups(g).stride((sh, sw)).dilation((dh, dw));
+    let p = if same { p.padding("same") } else { p.padding((r.range(0, 1), r.range(0, 1))) };
+    let mut args = vec![fl(&[n, c, h, w]), fl(&[o, c / g, kh, kw])];
     if bias {
         args.push(fl(&[o]));
     }
     case(args, move |t| f(&t[0], &t[1], t.get(2), p))
 }
+fn conv1d_case(r: &mut R, bias: bool) -> Case {
+    let g = r.pick(&[1, 1, 2]);
+    let (c, o, k, d) = (g * r.range(1, 2), g * r.range(1, 2), r.range(1, 3), r.range(1, 2));
+    let span = d * (k - 1) + 1;
+    let l = r.range(span.max(2), span + 4);
+    let p = Conv1dParams::default().groups(g).stride(r.range(1, 2)).dilation(d).padding(r.range(0, 1));
+    let mut args = vec![fl(&[r.range(1, 2), c, l]), fl(&[o, c / g, k])];
+    if bias {
+        args.push(fl(&[o]));
+    }
+    case(args, move |t| if bias { t[0].conv1d_bias(&t[1], t.get(2), p) } else { t[0].conv1d(&t[1], p) })
+}
+fn conv_transpose_case(r: &mut R, two_d: bool) -> Case {
+    let g = r.pick(&[1, 1, 2]);
+    let (c, o, k, s, d) = (g * r.range(1, 2), g * r.range(1, 2), r.range(1, 3), r.range(1, 2), r.range(1, 2));
+    let pad = r.range(0, (d * (k - 1)) / 2);
+    let out_pad = r.range(0, s.max(d) - 1);
+    let (n, len) = (r.range(1, 2), r.range(1, 4));
+    let bias = r.coin();
+    let mut args = vec![];
+    if two_d {
+        let p = ConvTranspose2dParams::default().groups(g).stride(s).dilation(d).padding(pad).output_padding(out_pad);
+        args.extend([fl(&[n, c, len, r.range(1, 4)]), fl(&[c, o / g, k, r.range(1, 3)])]);
+        if bias {
+            args.push(fl(&[o]));
+        }
+        case(args, move |t| t[0].conv_transpose2d(&t[1], t.get(2), p))
+    } else {
+        let p = ConvTranspose1dParams::default().groups(g).stride(s).dilation(d).padding(pad).output_padding(out_pad);
+        args.extend([fl(&[n, c, len]), fl(&[c, o / g, k])]);
+        if bias {
+            args.push(fl(&[o]));
+        }
+        case(args, move |t| t[0].conv_transpose1d(&t[1], t.get(2), p))
+    }
+}
 fn pool_case(r: &mut R, f: fn(&Tensor, Pool2dParams) -> Result<Tensor>) -> Case {
-    let k = r.range(1, 3);
-    let p = Pool2dParams::new(k).stride(r.range(1, 3)).padding(r.range(0, k / 2));
-    let (h, w) = (r.range(k, k + 4), r.range(k, k + 4));
-    let s = [r.range(1, 2), r.range(1, 3), h, w];
+    pool_case_with(r, false, f)
+}
+fn pool_case_with(r: &mut R, dilated: bool, f: fn(&Tensor, Pool2dParams) -> Result<Tensor>) -> Case {
+    let (kh, kw) = (r.range(1, 3), r.range(1, 3));
+    let d = if dilated { (r.range(1, 2), r.range(1, 2)) } else { (1, 1) };
+    let p = Pool2dParams::new((kh, kw))
+        .stride((r.range(1, 3), r.range(1, 3)))
+        .padding((r.range(0, kh / 2), r.range(0, kw / 2)))
+        .dilation(d)
+        .ceil_mode(r.coin());
+    let (h, w) = (r.range(d.0 * (kh - 1) + 1, kh + 4), r.range(d.1 * (kw - 1) + 1, kw + 4));
+    let s = [r.range(1, 2), r.range(1, 3), h.max(d.0 * (kh - 1) + 1), w.max(d.1 * (kw - 1) + 1)];
     case(vec![fl(&s)], move |t| f(&t[0], p))
+}
+fn pool1d_case(r: &mut R, dilated: bool, f: fn(&Tensor, Pool1dParams) -> Result<Tensor>) -> Case {
+    let k = r.range(1, 3);
+    let d = if dilated { r.range(1, 2) } else { 1 };
+    let p = Pool1dParams::new(k).stride(r.range(1, 3)).padding(r.range(0, k / 2)).dilation(d).ceil_mode(r.coin());
+    let s = [r.range(1, 2), r.range(1, 3), r.range(d * (k - 1) + 1, d * (k - 1) + 5)];
+    case(vec![fl(&s)], move |t| f(&t[0], p))
+}
+fn spatial(r: &mut R, rank: usize) -> Vec<usize> {
+    let mut s = vec![r.range(1, 2), r.range(1, 3)];
+    s.extend((2..rank).map(|_| r.range(1, 6)));
+    s
 }
 fn square(r: &mut R, f: fn(&Tensor) -> Result<Tensor>) -> Case {
     let n = r.range(1, 4);
@@ -148,6 +211,22 @@ pub const SPECS: &[Spec] = &[
     Spec { name: "sigmoid", gen: |r| unary(r, |x| x.sigmoid()) },
     Spec { name: "relu", gen: |r| unary(r, |x| x.relu()) },
     Spec { name: "gelu", gen: |r| unary(r, |x| x.gelu()) },
+    Spec { name: "elu", gen: |r| unary(r, |x| x.elu(0.7)) },
+    Spec { name: "selu", gen: |r| unary(r, |x| x.selu()) },
+    Spec { name: "silu", gen: |r| unary(r, |x| x.silu()) },
+    Spec { name: "mish", gen: |r| unary(r, |x| x.mish()) },
+    Spec { name: "softplus", gen: |r| unary(r, |x| x.mul_scalar(30.0)?.softplus(0.5, 10.0)) },
+    Spec { name: "relu6", gen: |r| unary(r, |x| x.mul_scalar(8.0)?.relu6()) },
+    Spec { name: "hardsigmoid", gen: |r| unary(r, |x| x.mul_scalar(5.0)?.hardsigmoid()) },
+    Spec { name: "hardswish", gen: |r| unary(r, |x| x.mul_scalar(5.0)?.hardswish()) },
+    Spec {
+        name: "prelu",
+        gen: |r| {
+            let s = r.shape(2, 4);
+            let w = if r.coin() { 1 } else { s[1] };
+            case(vec![fl(&s), fl(&[w])], |t| t[0].prelu(&t[1]))
+        },
+    },
     Spec { name: "leaky_relu", gen: |r| unary(r, |x| x.leaky_relu(0.1)) },
     Spec { name: "sqr", gen: |r| unary(r, |x| x.sqr()) },
     Spec { name: "recip", gen: |r| unary_pos(r, |x| x.recip()) },
@@ -257,8 +336,125 @@ pub const SPECS: &[Spec] = &[
     // Convolution and pooling.
     Spec { name: "conv2d", gen: |r| conv_case(r, false, |x, w, _, p| x.conv2d(w, p)) },
     Spec { name: "conv2d_bias", gen: |r| conv_case(r, true, |x, w, b, p| x.conv2d_bias(w, b, p)) },
-    Spec { name: "max_pool2d", gen: |r| pool_case(r, |x, p| x.max_pool2d(p)) },
+    Spec { name: "max_pool2d", gen: |r| pool_case_with(r, true, |x, p| x.max_pool2d(p)) },
     Spec { name: "avg_pool2d", gen: |r| pool_case(r, |x, p| x.avg_pool2d(p)) },
+    Spec { name: "conv1d", gen: |r| conv1d_case(r, false) },
+    Spec { name: "conv1d_bias", gen: |r| conv1d_case(r, true) },
+    Spec { name: "conv_transpose2d", gen: |r| conv_transpose_case(r, true) },
+    Spec { name: "conv_transpose1d", gen: |r| conv_transpose_case(r, false) },
+    Spec { name: "max_pool1d", gen: |r| pool1d_case(r, true, |x, p| x.max_pool1d(p)) },
+    Spec { name: "avg_pool1d", gen: |r| pool1d_case(r, false, |x, p| x.avg_pool1d(p)) },
+    Spec {
+        name: "adaptive_avg_pool1d",
+        gen: |r| {
+            let (s, o) = (spatial(r, 3), r.range(1, 5));
+            case(vec![fl(&s)], move |t| t[0].adaptive_avg_pool1d(o))
+        },
+    },
+    Spec {
+        name: "adaptive_avg_pool2d",
+        gen: |r| {
+            let (s, o) = (spatial(r, 4), (r.range(1, 5), r.range(1, 5)));
+            case(vec![fl(&s)], move |t| t[0].adaptive_avg_pool2d(o))
+        },
+    },
+    Spec {
+        name: "adaptive_max_pool1d",
+        gen: |r| {
+            let (s, o) = (spatial(r, 3), r.range(1, 5));
+            case(vec![fl(&s)], move |t| t[0].adaptive_max_pool1d(o))
+        },
+    },
+    Spec {
+        name: "adaptive_max_pool2d",
+        gen: |r| {
+            let (s, o) = (spatial(r, 4), (r.range(1, 5), r.range(1, 5)));
+            case(vec![fl(&s)], move |t| t[0].adaptive_max_pool2d(o))
+        },
+    },
+    Spec {
+        name: "upsample_nearest1d",
+        gen: |r| {
+            let (s, o) = (spatial(r, 3), r.range(1, 9));
+            case(vec![fl(&s)], move |t| t[0].upsample_nearest1d(o))
+        },
+    },
+    Spec {
+        name: "upsample_nearest2d",
+        gen: |r| {
+            let (s, o) = (spatial(r, 4), (r.range(1, 9), r.range(1, 9)));
+            case(vec![fl(&s)], move |t| t[0].upsample_nearest2d(o))
+        },
+    },
+    Spec {
+        name: "upsample_linear1d",
+        gen: |r| {
+            let (s, o, ac) = (spatial(r, 3), r.range(1, 9), r.coin());
+            case(vec![fl(&s)], move |t| t[0].upsample_linear1d(o, ac))
+        },
+    },
+    Spec {
+        name: "upsample_bilinear2d",
+        gen: |r| {
+            let (s, o, ac) = (spatial(r, 4), (r.range(1, 9), r.range(1, 9)), r.coin());
+            case(vec![fl(&s)], move |t| t[0].upsample_bilinear2d(o, ac))
+        },
+    },
+    Spec {
+        name: "pad",
+        gen: |r| {
+            let s = r.shape(1, 4);
+            let dims = r.range(1, s.len().min(3));
+            let mode = r.pick(&[PadMode::Constant(0.25), PadMode::Reflect, PadMode::Replicate, PadMode::Circular]);
+            let mut pads = Vec::new();
+            for i in 0..dims {
+                let n = s[s.len() - 1 - i];
+                let most = match mode {
+                    PadMode::Reflect => n - 1,
+                    PadMode::Circular => n,
+                    _ => 3,
+                };
+                pads.extend([r.range(0, most), r.range(0, most)]);
+            }
+            case(vec![fl(&s)], move |t| t[0].pad(&pads, mode))
+        },
+    },
+    // Masks and scans.
+    Spec {
+        name: "masked_fill",
+        gen: |r| {
+            let s = r.shape(0, 4);
+            let m = bcast(r, &s);
+            case(vec![fl(&s), mask(&m)], |t| t[0].masked_fill(&t[1], -3.0))
+        },
+    },
+    Spec {
+        name: "tril",
+        gen: |r| {
+            let s = r.shape(2, 4);
+            let k = r.range(0, 4) as i64 - 2;
+            case(vec![fl(&s)], move |t| t[0].tril(k))
+        },
+    },
+    Spec {
+        name: "triu",
+        gen: |r| {
+            let s = r.shape(2, 4);
+            let k = r.range(0, 4) as i64 - 2;
+            case(vec![fl(&s)], move |t| t[0].triu(k))
+        },
+    },
+    Spec {
+        name: "cumsum",
+        gen: |r| {
+            let (mut s, d) = shape_dim(r, 1);
+            // Now and then a long dim, so the blocked scan runs.
+            if r.below(4) == 0 {
+                s[d] = r.range(60, 140);
+            }
+            case(vec![fl(&s)], move |t| t[0].cumsum(d))
+        },
+    },
     // Conversions and in-place writes.
     Spec { name: "to_dtype", gen: |r| unary(r, |x| x.to_dtype(DType::F32)) },
     Spec { name: "to_device", gen: |r| unary(r, |x| x.to_device(&Device::Cpu)) },
@@ -573,6 +769,34 @@ pub const SPECS: &[Spec] = &[
             case(vec![fl(&s), fl(&norm), fl(&norm)], move |t| {
                 F::layer_norm(&t[0], &norm, Some(&t[1]), Some(&t[2]), 1e-5)
             })
+        },
+    },
+    Spec {
+        name: "functional::group_norm",
+        gen: |r| {
+            let g = r.range(1, 2);
+            let mut s = vec![r.range(1, 2), g * r.range(1, 2)];
+            s.extend((0..r.range(0, 2)).map(|_| r.range(1, 3)));
+            let c = s[1];
+            case(vec![fl(&s), fl(&[c]), fl(&[c])], move |t| F::group_norm(&t[0], g, Some(&t[1]), Some(&t[2]), 1e-5))
+        },
+    },
+    Spec {
+        name: "functional::instance_norm",
+        gen: |r| {
+            let rank = r.range(3, 4);
+            let s = spatial(r, rank);
+            let c = s[1];
+            case(vec![fl(&s), fl(&[c]), fl(&[c])], |t| F::instance_norm(&t[0], Some(&t[1]), Some(&t[2]), 1e-5))
+        },
+    },
+    Spec {
+        name: "functional::rms_norm",
+        gen: |r| {
+            let s = r.shape(1, 4);
+            let k = r.range(1, s.len());
+            let norm = s[s.len() - k..].to_vec();
+            case(vec![fl(&s), fl(&norm)], move |t| F::rms_norm(&t[0], &norm, Some(&t[1]), Some(1e-5)))
         },
     },
     Spec { name: "functional::relu", gen: |r| unary(r, F::relu) },

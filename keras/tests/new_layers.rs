@@ -1,0 +1,100 @@
+//! The step-2 layers inside a Keras workflow: a model built from them compiles, trains
+//! (its loss falls), summarises with every output shape, and rejects bad input with an
+//! error that names the layer.
+
+use keras::prelude::*;
+
+fn quiet<'a>(epochs: usize, batch: usize) -> FitOptions<'a> {
+    FitOptions::new(epochs, batch).verbose(Verbosity::Silent)
+}
+
+/// Two classes of 1-D signals: a rising or a falling ramp plus noise.
+fn ramps(n: usize) -> (Tensor, Tensor) {
+    manual_seed(5);
+    let t = Tensor::arange(0.0, 16.0, &Device::Cpu).unwrap().mul_scalar(1.0 / 16.0).unwrap();
+    let labels: Vec<u32> = (0..n as u32).map(|i| i % 2).collect();
+    let sign: Vec<f32> = labels.iter().map(|&l| if l == 1 { 1.0 } else { -1.0 }).collect();
+    let sign = Tensor::from_vec(sign, &[n, 1, 1], &Device::Cpu).unwrap();
+    let noise = Tensor::randn(&[n, 2, 16], &Device::Cpu).unwrap().mul_scalar(0.3).unwrap();
+    let x = sign.mul(&t.reshape(&[1, 1, 16]).unwrap()).unwrap().add(&noise).unwrap();
+    (x, Tensor::from_vec(labels, &[n], &Device::Cpu).unwrap())
+}
+
+fn signal_model() -> Model<impl Module + Forward> {
+    Model::new(sequential![
+        Conv1D::new(2, 4, 3).padding(1),
+        Elu,
+        MaxPool1D::new(2),
+        ConvTranspose1D::new(4, 4, 2).stride(2),
+        GroupNorm::new(2, 4),
+        Silu,
+        Upsample::scale_factor(2.0),
+        ReflectionPad1D::new(1),
+        AdaptiveAvgPool1D::new(3),
+        Flatten,
+        Dense::new(12, 2),
+    ])
+}
+
+#[test]
+fn a_model_of_new_layers_trains_and_summarises() {
+    let (x, y) = ramps(64);
+    let mut m = signal_model();
+    m.compile(Adam::new(0.02), Loss::SparseCategoricalCrossentropy);
+    let h = m.fit_with(&x, &y, quiet(15, 16)).unwrap();
+    let loss = h.loss();
+    assert!(loss[loss.len() - 1] < 0.5 * loss[0], "loss {loss:?}");
+    m.build(&[2, 16]);
+    let s = m.summary_string();
+    for want in
+        ["(Conv1D)", "(ConvTranspose1D)", "(GroupNorm)", "(Upsample)", "(None, 4, 32)", "(None, 4, 34)", "(None, 2)"]
+    {
+        assert!(s.contains(want), "{want} missing from\n{s}");
+    }
+    assert!(!s.contains('?'), "{s}");
+}
+
+#[test]
+fn image_layers_summarise_and_check_their_input() {
+    let mut m = Model::new(sequential![
+        ConvTranspose2D::new(3, 4, 4).stride(2).padding(1),
+        InstanceNorm2D::new(4).affine(true),
+        PReLU::new(4),
+        MaxPool2D::new(3).stride(2).padding(1).ceil_mode(true),
+        ZeroPad2D::new((0, 1, 0, 1)),
+        AdaptiveMaxPool2D::new((2, 3)),
+        Hardswish,
+        GlobalAvgPool2D,
+        RmsNorm::new(4),
+    ]);
+    m.build(&[3, 5, 5]);
+    let s = m.summary_string();
+    for want in ["(None, 4, 10, 10)", "(None, 4, 6, 6)", "(None, 4, 7, 7)", "(None, 4, 2, 3)", "(None, 4)"] {
+        assert!(s.contains(want), "{want} missing from\n{s}");
+    }
+    let e = m.predict(&Tensor::zeros(&[1, 2, 5, 5], &Device::Cpu).unwrap(), 1).unwrap_err().to_string();
+    assert!(e.contains("ConvTranspose2D") && e.contains("[1, 2, 5, 5]"), "{e}");
+}
+
+#[test]
+fn bad_arguments_name_the_layer_and_values() {
+    let x = Tensor::zeros(&[1, 2, 4], &Device::Cpu).unwrap();
+    let e = ReflectionPad1D::new(4).forward(&x).unwrap_err().to_string();
+    assert!(e.contains("ReflectionPad1D") && e.contains("(4, 4)") && e.contains("size 4"), "{e}");
+    let e = MaxPool1D::new(3).padding(2).forward(&x).unwrap_err().to_string();
+    assert!(e.contains("MaxPool1D") && e.contains("padding"), "{e}");
+    let e = Conv1D::new(2, 2, 3).stride(2).padding("same").forward(&x).unwrap_err().to_string();
+    assert!(e.contains("same") && e.contains("stride"), "{e}");
+    let e = ConvTranspose1D::new(2, 2, 3).stride(2).output_padding(2).forward(&x).unwrap_err().to_string();
+    assert!(e.contains("output_padding 2"), "{e}");
+    let e = GroupNorm::new(3, 2).forward(&x).unwrap_err().to_string();
+    assert!(e.contains("GroupNorm") && e.contains("3 groups"), "{e}");
+    let e = Upsample::scale_factor(0.1).forward(&x).unwrap_err().to_string();
+    assert!(e.contains("Upsample") && e.contains("0.1"), "{e}");
+    let e = PReLU::new(3).forward(&x).unwrap_err().to_string();
+    assert!(e.contains("PReLU") && e.contains("3 values") && e.contains("2 channels"), "{e}");
+    let e = AdaptiveAvgPool2D::new(2).forward(&x).unwrap_err().to_string();
+    assert!(e.contains("AdaptiveAvgPool2D") && e.contains("[n, c, h, w]"), "{e}");
+    let e = x.masked_fill(&Tensor::zeros_dtype(&[3], DType::U8, &Device::Cpu).unwrap(), 1.0).unwrap_err().to_string();
+    assert!(e.contains("masked_fill"), "{e}");
+}
