@@ -14,7 +14,18 @@ fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
 
 /// Loads `name`'s state dict into `model`, runs the fixture's input through it in train
 /// mode, and returns what differs from PyTorch.
-fn compare<M: Module + Forward>(name: &str, mut model: M) -> Vec<String> {
+fn compare<M: Module + Forward>(name: &str, model: M) -> Vec<String> {
+    compare_with(name, model, |m, x, _, _| Ok(vec![("output", m.forward(x)?)]))
+}
+
+/// `compare` for a model whose `run` (given the fixture's `input` and, for recurrences,
+/// initial states `h0`, `c0`) returns named outputs (`output`, `h_n`, `c_n`),
+/// each with its upstream gradient in the fixture (`gout`, `gh`, `gc`).
+fn compare_with<M: Module>(
+    name: &str,
+    mut model: M,
+    run: impl Fn(&M, &Tensor, Option<&Tensor>, Option<&Tensor>) -> Result<Vec<(&'static str, Tensor)>>,
+) -> Vec<String> {
     let state = format!("{DIR}/{name}.safetensors");
     if Path::new(&state).exists() {
         let report = load_module(&mut model, &state, &LoadOptions::strict()).unwrap();
@@ -22,27 +33,44 @@ fn compare<M: Module + Forward>(name: &str, mut model: M) -> Vec<String> {
     }
     model.train();
     let io = SafeTensors::open(format!("{DIR}/{name}_io.safetensors")).unwrap();
+    let names = io.names();
     let get = |k: &str| io.tensor(k, &Device::Cpu).unwrap_or_else(|e| panic!("{name}: {k}: {e}"));
+    let opt = |k: &str| names.contains(&k).then(|| get(k).requires_grad(true));
     let x = get("input").requires_grad(true);
-    let y = match model.forward(&x) {
-        Ok(y) => y,
+    let (h0, c0) = (opt("h0"), opt("c0"));
+    let outs = match run(&model, &x, h0.as_ref(), c0.as_ref()) {
+        Ok(o) => o,
         Err(e) => return vec![format!("{name}: {e}")],
     };
-    let want = get("output");
-    if y.shape() != want.shape() {
-        return vec![format!("{name}: output shape {:?}, PyTorch {:?}", y.shape(), want.shape())];
-    }
     let mut bad = Vec::new();
-    let d = max_diff(&y, &want);
-    if d > 1e-4 {
-        bad.push(format!("{name}: output differs by {d}"));
+    let mut loss: Option<Tensor> = None;
+    for (k, y) in &outs {
+        let want = get(k);
+        if y.shape() != want.shape() {
+            return vec![format!("{name}: {k} shape {:?}, PyTorch {:?}", y.shape(), want.shape())];
+        }
+        let d = max_diff(y, &want);
+        if d > 1e-4 {
+            bad.push(format!("{name}: {k} differs by {d}"));
+        }
+        let up = match *k {
+            "h_n" => "gh",
+            "c_n" => "gc",
+            _ => "gout",
+        };
+        let term = y.mul(&get(up)).unwrap().sum_all().unwrap();
+        loss = Some(match loss {
+            Some(l) => l.add(&term).unwrap(),
+            None => term,
+        });
     }
-    let grads = y.mul(&get("gout")).unwrap().sum_all().unwrap().backward().unwrap();
+    let grads = loss.expect("no outputs").backward().unwrap();
     let mut checked = vec![("input".to_string(), x)];
+    checked.extend([("h0", h0), ("c0", c0)].into_iter().filter_map(|(k, t)| Some((k.to_string(), t?))));
     checked.extend(model.named_parameters());
-    for (k, t) in checked {
+    for (k, t) in &checked {
         let want = get(&format!("grad.{k}"));
-        match grads.get(&t) {
+        match grads.get(t) {
             Some(g) if max_diff(g, &want) > 1e-4 => {
                 bad.push(format!("{name}: gradient of {k} differs by {}", max_diff(g, &want)))
             }
@@ -50,12 +78,9 @@ fn compare<M: Module + Forward>(name: &str, mut model: M) -> Vec<String> {
             None => bad.push(format!("{name}: no gradient for {k}")),
         }
     }
-    let grads_in_file = io.names().iter().filter(|n| n.starts_with("grad.")).count();
-    if grads_in_file != model.named_parameters().len() + 1 {
-        bad.push(format!(
-            "{name}: the fixture has {grads_in_file} gradients, the model {} tensors",
-            model.named_parameters().len() + 1
-        ));
+    let grads_in_file = names.iter().filter(|n| n.starts_with("grad.")).count();
+    if grads_in_file != checked.len() {
+        bad.push(format!("{name}: the fixture has {grads_in_file} gradients, the model {} tensors", checked.len()));
     }
     bad
 }
@@ -139,6 +164,52 @@ fn layers_match_pytorch_outputs_and_gradients() {
     assert!(bad.is_empty(), "differences from PyTorch:\n{}", bad.join("\n"));
 }
 
+fn lstm_outputs(m: &LSTM, x: &Tensor, h0: Option<&Tensor>, c0: Option<&Tensor>) -> Result<Vec<(&'static str, Tensor)>> {
+    let state = h0.zip(c0);
+    let (out, (h, c)) = m.forward_seq(x, state)?;
+    Ok(vec![("output", out), ("h_n", h), ("c_n", c)])
+}
+
+fn gru_outputs(m: &GRU, x: &Tensor, h0: Option<&Tensor>, _: Option<&Tensor>) -> Result<Vec<(&'static str, Tensor)>> {
+    let (out, h) = m.forward_seq(x, h0)?;
+    Ok(vec![("output", out), ("h_n", h)])
+}
+
+#[test]
+fn recurrent_layers_and_cells_match_pytorch() {
+    let mut bad = Vec::new();
+    bad.extend(compare_with("rnn_cell", RNNCell::new(3, 4), |m, x, h, _| Ok(vec![("output", m.step(x, h)?)])));
+    bad.extend(compare_with("rnn_cell_relu", RNNCell::new(3, 4), |m, x, h, _| {
+        Ok(vec![("output", m.step_with(x, h, Nonlinearity::Relu)?)])
+    }));
+    bad.extend(compare_with("lstm_cell", LSTMCell::new(3, 4), |m, x, h, c| {
+        let (h, c) = m.step(x, h.zip(c))?;
+        Ok(vec![("output", h), ("c_n", c)])
+    }));
+    bad.extend(compare_with("gru_cell", GRUCell::new(3, 4), |m, x, h, _| Ok(vec![("output", m.step(x, h)?)])));
+    bad.extend(compare_with(
+        "rnn_relu_2layer",
+        RNN::new(3, 4).num_layers(2).nonlinearity(Nonlinearity::Relu),
+        |m, x, h, _| {
+            let (out, h) = m.forward_seq(x, h)?;
+            Ok(vec![("output", out), ("h_n", h)])
+        },
+    ));
+    bad.extend(compare_with(
+        "lstm_2layer_bidirectional",
+        LSTM::new(3, 5).num_layers(2).bidirectional(true).batch_first(true),
+        lstm_outputs,
+    ));
+    bad.extend(compare_with("gru_encoder", GRU::new(4, 6).num_layers(2).batch_first(true), gru_outputs));
+    bad.extend(compare_with(
+        "gru_bidirectional_unbatched",
+        GRU::new(3, 4).bidirectional(true).bias(false),
+        gru_outputs,
+    ));
+    bad.extend(compare_with("lstm_no_bias", LSTM::new(3, 4).bias(false), lstm_outputs));
+    assert!(bad.is_empty(), "differences from PyTorch:\n{}", bad.join("\n"));
+}
+
 /// Every fixture the script wrote is checked above.
 #[test]
 fn every_fixture_is_compared() {
@@ -147,7 +218,9 @@ fn every_fixture_is_compared() {
         let f = e.unwrap().file_name().into_string().unwrap();
         if let Some(name) = f.strip_suffix("_io.safetensors") {
             assert!(
-                src.contains(&format!("compare(\"{name}\"")) || src.contains(&format!("\"{name}\",\n")),
+                src.contains(&format!("compare(\"{name}\""))
+                    || src.contains(&format!("compare_with(\"{name}\""))
+                    || src.contains(&format!("\"{name}\",\n")),
                 "fixture {name} is not compared"
             );
         }

@@ -98,3 +98,52 @@ fn bad_arguments_name_the_layer_and_values() {
     let e = x.masked_fill(&Tensor::zeros_dtype(&[3], DType::U8, &Device::Cpu).unwrap(), 1.0).unwrap_err().to_string();
     assert!(e.contains("masked_fill"), "{e}");
 }
+
+#[test]
+fn an_lstm_classifier_trains_in_sequential() {
+    let (x, y) = ramps(64);
+    // [n, 2, 16] → [n, 16, 2]: time steps of two features.
+    let x = x.transpose(1, 2).unwrap().contiguous().unwrap();
+    let mut m = Model::new(sequential![
+        LSTM::new(2, 8).batch_first(true).num_layers(2).dropout(0.1),
+        |h: &Tensor| h.narrow(1, 15, 1)?.squeeze(1),
+        Dense::new(8, 2),
+    ]);
+    m.compile(Adam::new(0.03), Loss::SparseCategoricalCrossentropy);
+    let h = m.fit_with(&x, &y, quiet(12, 16)).unwrap();
+    let loss = h.loss();
+    assert!(loss[loss.len() - 1] < 0.5 * loss[0], "loss {loss:?}");
+    m.build(&[16, 2]);
+    let s = m.summary_string();
+    assert!(s.contains("(LSTM)") && s.contains("(None, 16, 8)") && s.contains("960"), "{s}");
+}
+
+#[test]
+fn recurrent_layers_check_inputs_and_states() {
+    let lstm = LSTM::new(3, 4).num_layers(2);
+    let x = Tensor::zeros(&[5, 2, 3], &Device::Cpu).unwrap();
+    let (out, (h, c)) = lstm.forward_seq(&x, None).unwrap();
+    assert_eq!((out.shape(), h.shape(), c.shape()), (&[5, 2, 4][..], &[2, 2, 4][..], &[2, 2, 4][..]));
+    let e = lstm.forward(&Tensor::zeros(&[5, 2, 4], &Device::Cpu).unwrap()).unwrap_err().to_string();
+    assert!(e.contains("LSTM") && e.contains("[5, 2, 4]") && e.contains("input_size 3"), "{e}");
+    let bad_h = Tensor::zeros(&[1, 2, 4], &Device::Cpu).unwrap();
+    let e = lstm.forward_seq(&x, Some((&bad_h, &bad_h))).unwrap_err().to_string();
+    assert!(e.contains("initial h [1, 2, 4]") && e.contains("[2, 2, 4]"), "{e}");
+    let e = GRU::new(3, 4).dropout(1.5).forward(&x).unwrap_err().to_string();
+    assert!(e.contains("GRU") && e.contains("dropout 1.5"), "{e}");
+    let e =
+        GRUCell::new(3, 4).step(&Tensor::zeros(&[2, 3], &Device::Cpu).unwrap(), Some(&bad_h)).unwrap_err().to_string();
+    assert!(e.contains("GRUCell") && e.contains("h [1, 2, 4]"), "{e}");
+    let names: Vec<String> =
+        LSTM::new(3, 4).bidirectional(true).named_parameters().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names[4..],
+        ["weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse", "bias_hh_l0_reverse"]
+    );
+    // Dropout between layers is off in eval: two runs agree.
+    let mut gru = GRU::new(3, 4).num_layers(2).dropout(0.5);
+    gru.eval();
+    let x = Tensor::randn(&[4, 1, 3], &Device::Cpu).unwrap();
+    let (a, b) = (gru.forward(&x).unwrap(), gru.forward(&x).unwrap());
+    assert_eq!(a.to_vec::<f32>().unwrap(), b.to_vec::<f32>().unwrap());
+}

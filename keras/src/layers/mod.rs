@@ -18,6 +18,7 @@ mod padding;
 mod param_init;
 mod pooling;
 mod prelu;
+mod recurrent;
 mod upsample;
 
 pub use activation::{
@@ -44,6 +45,7 @@ pub use padding::{
 };
 pub use pooling::{AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D};
 pub use prelu::PReLU;
+pub use recurrent::{GRUCell, LSTMCell, Nonlinearity, RNNCell, GRU, LSTM, RNN};
 pub use upsample::{Upsample, UpsampleMode};
 
 /// `Module` for a layer with no tensors.

@@ -1,0 +1,11 @@
+//! Recurrent layers: the cells (one step) and the sequence layers built on the same
+//! step functions.
+
+mod cells;
+mod layers;
+mod sequence;
+mod step;
+
+pub use cells::{GRUCell, LSTMCell, RNNCell};
+pub use layers::{GRU, LSTM, RNN};
+pub use step::Nonlinearity;
