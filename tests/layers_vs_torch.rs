@@ -15,16 +15,32 @@ fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
 /// Loads `name`'s state dict into `model`, runs the fixture's input through it in train
 /// mode, and returns what differs from PyTorch.
 fn compare<M: Module + Forward>(name: &str, model: M) -> Vec<String> {
-    compare_with(name, model, |m, x, _, _| Ok(vec![("output", m.forward(x)?)]))
+    compare_with(name, model, |m, i| Ok(vec![("output", m.forward(i.input())?)]))
 }
 
-/// `compare` for a model whose `run` (given the fixture's `input` and, for recurrences,
-/// initial states `h0`, `c0`) returns named outputs (`output`, `h_n`, `c_n`),
-/// each with its upstream gradient in the fixture (`gout`, `gh`, `gc`).
+/// Names of outputs and their upstream gradients in the fixtures.
+const OUTPUTS: [(&str, &str); 4] = [("output", "gout"), ("h_n", "gh"), ("c_n", "gc"), ("weights", "gw")];
+
+/// A fixture's inputs by name (`input`, `h0`, `c0`, `key`, `value`, `memory`, masks);
+/// float ones track gradients.
+struct Inputs(Vec<(String, Tensor)>);
+
+impl Inputs {
+    fn get(&self, k: &str) -> Option<&Tensor> {
+        self.0.iter().find(|(n, _)| n == k).map(|(_, t)| t)
+    }
+    fn input(&self) -> &Tensor {
+        self.get("input").expect("every fixture has an input")
+    }
+}
+
+/// `compare` for a model whose `run` returns named outputs (see `OUTPUTS`), each with
+/// its upstream gradient in the fixture; checks the gradient of every float input and
+/// every parameter.
 fn compare_with<M: Module>(
     name: &str,
     mut model: M,
-    run: impl Fn(&M, &Tensor, Option<&Tensor>, Option<&Tensor>) -> Result<Vec<(&'static str, Tensor)>>,
+    run: impl Fn(&M, &Inputs) -> Result<Vec<(&'static str, Tensor)>>,
 ) -> Vec<String> {
     let state = format!("{DIR}/{name}.safetensors");
     if Path::new(&state).exists() {
@@ -35,10 +51,19 @@ fn compare_with<M: Module>(
     let io = SafeTensors::open(format!("{DIR}/{name}_io.safetensors")).unwrap();
     let names = io.names();
     let get = |k: &str| io.tensor(k, &Device::Cpu).unwrap_or_else(|e| panic!("{name}: {k}: {e}"));
-    let opt = |k: &str| names.contains(&k).then(|| get(k).requires_grad(true));
-    let x = get("input").requires_grad(true);
-    let (h0, c0) = (opt("h0"), opt("c0"));
-    let outs = match run(&model, &x, h0.as_ref(), c0.as_ref()) {
+    let is_output = |n: &str| OUTPUTS.iter().any(|(o, g)| n == *o || n == *g);
+    let inputs = Inputs(
+        names
+            .iter()
+            .filter(|n| !n.starts_with("grad.") && !is_output(n))
+            .map(|n| {
+                let t = get(n);
+                let t = if t.dtype().is_float() { t.requires_grad(true) } else { t };
+                (n.to_string(), t)
+            })
+            .collect(),
+    );
+    let outs = match run(&model, &inputs) {
         Ok(o) => o,
         Err(e) => return vec![format!("{name}: {e}")],
     };
@@ -53,11 +78,7 @@ fn compare_with<M: Module>(
         if d > 1e-4 {
             bad.push(format!("{name}: {k} differs by {d}"));
         }
-        let up = match *k {
-            "h_n" => "gh",
-            "c_n" => "gc",
-            _ => "gout",
-        };
+        let up = OUTPUTS.iter().find(|(o, _)| o == k).map(|(_, g)| *g).expect("a known output");
         let term = y.mul(&get(up)).unwrap().sum_all().unwrap();
         loss = Some(match loss {
             Some(l) => l.add(&term).unwrap(),
@@ -65,8 +86,7 @@ fn compare_with<M: Module>(
         });
     }
     let grads = loss.expect("no outputs").backward().unwrap();
-    let mut checked = vec![("input".to_string(), x)];
-    checked.extend([("h0", h0), ("c0", c0)].into_iter().filter_map(|(k, t)| Some((k.to_string(), t?))));
+    let mut checked: Vec<(String, Tensor)> = inputs.0.iter().filter(|(_, t)| t.dtype().is_float()).cloned().collect();
     checked.extend(model.named_parameters());
     for (k, t) in &checked {
         let want = get(&format!("grad.{k}"));
@@ -164,34 +184,37 @@ fn layers_match_pytorch_outputs_and_gradients() {
     assert!(bad.is_empty(), "differences from PyTorch:\n{}", bad.join("\n"));
 }
 
-fn lstm_outputs(m: &LSTM, x: &Tensor, h0: Option<&Tensor>, c0: Option<&Tensor>) -> Result<Vec<(&'static str, Tensor)>> {
-    let state = h0.zip(c0);
-    let (out, (h, c)) = m.forward_seq(x, state)?;
+fn lstm_outputs(m: &LSTM, i: &Inputs) -> Result<Vec<(&'static str, Tensor)>> {
+    let (out, (h, c)) = m.forward_seq(i.input(), i.get("h0").zip(i.get("c0")))?;
     Ok(vec![("output", out), ("h_n", h), ("c_n", c)])
 }
 
-fn gru_outputs(m: &GRU, x: &Tensor, h0: Option<&Tensor>, _: Option<&Tensor>) -> Result<Vec<(&'static str, Tensor)>> {
-    let (out, h) = m.forward_seq(x, h0)?;
+fn gru_outputs(m: &GRU, i: &Inputs) -> Result<Vec<(&'static str, Tensor)>> {
+    let (out, h) = m.forward_seq(i.input(), i.get("h0"))?;
     Ok(vec![("output", out), ("h_n", h)])
 }
 
 #[test]
 fn recurrent_layers_and_cells_match_pytorch() {
     let mut bad = Vec::new();
-    bad.extend(compare_with("rnn_cell", RNNCell::new(3, 4), |m, x, h, _| Ok(vec![("output", m.step(x, h)?)])));
-    bad.extend(compare_with("rnn_cell_relu", RNNCell::new(3, 4), |m, x, h, _| {
-        Ok(vec![("output", m.step_with(x, h, Nonlinearity::Relu)?)])
+    bad.extend(compare_with("rnn_cell", RNNCell::new(3, 4), |m, i| {
+        Ok(vec![("output", m.step(i.input(), i.get("h0"))?)])
     }));
-    bad.extend(compare_with("lstm_cell", LSTMCell::new(3, 4), |m, x, h, c| {
-        let (h, c) = m.step(x, h.zip(c))?;
+    bad.extend(compare_with("rnn_cell_relu", RNNCell::new(3, 4), |m, i| {
+        Ok(vec![("output", m.step_with(i.input(), i.get("h0"), Nonlinearity::Relu)?)])
+    }));
+    bad.extend(compare_with("lstm_cell", LSTMCell::new(3, 4), |m, i| {
+        let (h, c) = m.step(i.input(), i.get("h0").zip(i.get("c0")))?;
         Ok(vec![("output", h), ("c_n", c)])
     }));
-    bad.extend(compare_with("gru_cell", GRUCell::new(3, 4), |m, x, h, _| Ok(vec![("output", m.step(x, h)?)])));
+    bad.extend(compare_with("gru_cell", GRUCell::new(3, 4), |m, i| {
+        Ok(vec![("output", m.step(i.input(), i.get("h0"))?)])
+    }));
     bad.extend(compare_with(
         "rnn_relu_2layer",
         RNN::new(3, 4).num_layers(2).nonlinearity(Nonlinearity::Relu),
-        |m, x, h, _| {
-            let (out, h) = m.forward_seq(x, h)?;
+        |m, i| {
+            let (out, h) = m.forward_seq(i.input(), i.get("h0"))?;
             Ok(vec![("output", out), ("h_n", h)])
         },
     ));
@@ -207,6 +230,64 @@ fn recurrent_layers_and_cells_match_pytorch() {
         gru_outputs,
     ));
     bad.extend(compare_with("lstm_no_bias", LSTM::new(3, 4).bias(false), lstm_outputs));
+    assert!(bad.is_empty(), "differences from PyTorch:\n{}", bad.join("\n"));
+}
+
+fn causal_mask(n: usize) -> Tensor {
+    Tensor::ones(&[n, n], &Device::Cpu).unwrap().triu(1).unwrap()
+}
+
+#[test]
+fn attention_and_transformers_match_pytorch() {
+    let mut bad = Vec::new();
+    bad.extend(compare_with("mha_self_batch_first", MultiheadAttention::new(8, 2).batch_first(true), |m, i| {
+        let x = i.input();
+        let (out, w) = m.attend(x, x, x, i.get("key_padding_mask"), None)?;
+        Ok(vec![("output", out), ("weights", w.expect("need_weights is on"))])
+    }));
+    bad.extend(compare_with(
+        "mha_kdim_vdim",
+        MultiheadAttention::new(8, 2).kdim_vdim(6, 4).average_attn_weights(false),
+        |m, i| {
+            let (k, v) = (i.get("key").unwrap(), i.get("value").unwrap());
+            let (out, w) = m.attend(i.input(), k, v, None, i.get("attn_mask"))?;
+            Ok(vec![("output", out), ("weights", w.expect("need_weights is on"))])
+        },
+    ));
+    let layer = TransformerEncoderLayer::new(8, 2)
+        .dim_feedforward(16)
+        .dropout(0.0)
+        .activation(Activation::Gelu)
+        .norm_first(true);
+    bad.extend(compare_with("encoder_layer_gelu_norm_first", layer, |m, i| {
+        Ok(vec![("output", m.forward_with(i.input(), Some(&causal_mask(6)), None, true)?)])
+    }));
+    let layer = TransformerEncoderLayer::new(8, 2).dim_feedforward(16).dropout(0.0).batch_first(true);
+    bad.extend(compare_with(
+        "transformer_encoder_padding",
+        TransformerEncoder::new(layer, 2).norm(LayerNorm::new(8)),
+        |m, i| Ok(vec![("output", m.forward_masked(i.input(), None, i.get("key_padding_mask"))?)]),
+    ));
+    let decoder = |norm_first| {
+        let layer = TransformerDecoderLayer::new(8, 2)
+            .dim_feedforward(16)
+            .dropout(0.0)
+            .batch_first(true)
+            .norm_first(norm_first);
+        TransformerDecoder::new(layer, 2)
+    };
+    bad.extend(compare_with("transformer_decoder", decoder(false), |m, i| {
+        let masks = DecoderMasks {
+            tgt_mask: Some(&causal_mask(5)),
+            memory_key_padding_mask: i.get("memory_key_padding_mask"),
+            tgt_is_causal: true,
+            ..Default::default()
+        };
+        Ok(vec![("output", m.forward_masked(i.input(), i.get("memory").unwrap(), masks)?)])
+    }));
+    bad.extend(compare_with("transformer_decoder_norm_first", decoder(true), |m, i| {
+        Ok(vec![("output", m.forward_masked(i.input(), i.get("memory").unwrap(), DecoderMasks::default())?)])
+    }));
     assert!(bad.is_empty(), "differences from PyTorch:\n{}", bad.join("\n"));
 }
 

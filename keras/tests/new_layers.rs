@@ -147,3 +147,55 @@ fn recurrent_layers_check_inputs_and_states() {
     let (a, b) = (gru.forward(&x).unwrap(), gru.forward(&x).unwrap());
     assert_eq!(a.to_vec::<f32>().unwrap(), b.to_vec::<f32>().unwrap());
 }
+
+#[test]
+fn a_transformer_encoder_trains_with_a_padding_mask() {
+    let (x, y) = ramps(48);
+    // [n, 2, 16] → [n, 16, 2] → project to 8 features per step.
+    let x = x.transpose(1, 2).unwrap().contiguous().unwrap();
+    let layer = TransformerEncoderLayer::new(8, 2).dim_feedforward(16).dropout(0.0).batch_first(true);
+    let mut m = Model::new(sequential![
+        Dense::new(2, 8),
+        TransformerEncoder::new(layer, 2),
+        |h: &Tensor| h.mean(1),
+        Dense::new(8, 2),
+    ]);
+    m.compile(Adam::new(0.01), Loss::SparseCategoricalCrossentropy);
+    let h = m.fit_with(&x, &y, quiet(10, 16)).unwrap();
+    let loss = h.loss();
+    assert!(loss[loss.len() - 1] < 0.5 * loss[0], "loss {loss:?}");
+    m.build(&[16, 2]);
+    let s = m.summary_string();
+    assert!(s.contains("(TransformerEncoder)") && s.contains("(None, 16, 8)"), "{s}");
+    // The stack's layers are copies with weights of their own.
+    let names: Vec<String> = m.module().named_parameters().into_iter().map(|(n, _)| n).collect();
+    assert!(names.iter().any(|n| n == "1.layers.1.self_attn.in_proj_weight"), "{names:?}");
+    let ps = m.module().named_parameters();
+    let w = |n: &str| ps.iter().find(|(k, _)| k == n).unwrap().1.clone();
+    let d =
+        w("1.layers.0.linear1.weight").sub(&w("1.layers.1.linear1.weight")).unwrap().abs().unwrap().max_all().unwrap();
+    assert!(d.to_scalar::<f32>().unwrap() > 0.0, "the copies trained as one");
+}
+
+#[test]
+fn attention_checks_its_inputs() {
+    let x = Tensor::zeros(&[2, 5, 8], &Device::Cpu).unwrap();
+    let e = MultiheadAttention::new(8, 3).forward(&x).unwrap_err().to_string();
+    assert!(e.contains("embed_dim 8") && e.contains("3 heads"), "{e}");
+    let mha = MultiheadAttention::new(8, 2).batch_first(true);
+    let bad = Tensor::zeros(&[2, 4], &Device::Cpu).unwrap();
+    let e = mha.attend(&x, &x, &x, Some(&bad), None).unwrap_err().to_string();
+    assert!(e.contains("key_padding_mask [2, 4]") && e.contains("[2, 5]"), "{e}");
+    let e = mha.attend(&x, &x, &x, None, Some(&bad)).unwrap_err().to_string();
+    assert!(e.contains("attn_mask [2, 4]") && e.contains("[5, 5]"), "{e}");
+    let e = mha.forward(&Tensor::zeros(&[2, 5, 6], &Device::Cpu).unwrap()).unwrap_err().to_string();
+    assert!(e.contains("MultiheadAttention") && e.contains("E = 8"), "{e}");
+    let names: Vec<String> =
+        MultiheadAttention::new(8, 2).kdim_vdim(6, 4).named_parameters().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        ["q_proj_weight", "k_proj_weight", "v_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"]
+    );
+    let e = TransformerEncoderLayer::new(8, 2).activation(Activation::Tanh).forward(&x).unwrap_err().to_string();
+    assert!(e.contains("Relu or Gelu"), "{e}");
+}

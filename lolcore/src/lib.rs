@@ -40,6 +40,7 @@ pub use dtype::{DType, FloatElem, NumElem, WithDType};
 pub use error::{Error, Result};
 pub use layout::{Dim, Layout};
 pub use nn::{Forward, Module};
+pub use ops::attention::AttentionParams;
 pub use ops::conv1d::Conv1dParams;
 pub use ops::conv_params::{Conv2dParams, IntoPair, Padding};
 pub use ops::conv_transpose::{ConvTranspose1dParams, ConvTranspose2dParams};

@@ -175,3 +175,51 @@ fn activations_and_normalisations() {
     check("instance_norm", &[x.clone()], |t| F::instance_norm(&t[0], None, None, 1e-5));
     check("rms_norm", &[x.clone(), rnd(&[5], 0.5, 1.5)], |t| F::rms_norm(&t[0], &[5], Some(&t[1]), None));
 }
+
+#[test]
+fn scaled_dot_product_attention_fused_and_composed() {
+    use lolcore::AttentionParams;
+    let (q, k, v) = (rnd(&[2, 2, 5, 4], -1.0, 1.0), rnd(&[2, 2, 6, 4], -1.0, 1.0), rnd(&[2, 2, 6, 3], -1.0, 1.0));
+    fn sdpa(p: AttentionParams<'_>) -> impl Fn(&[Tensor]) -> lolcore::Result<Tensor> + '_ {
+        move |t: &[Tensor]| t[0].scaled_dot_product_attention(&t[1], &t[2], p)
+    }
+    let qkv = [q.clone(), k.clone(), v.clone()];
+    check("sdpa", &qkv, sdpa(AttentionParams::default()));
+    check("sdpa causal scaled", &qkv, sdpa(AttentionParams::default().causal(true).scale(0.7)));
+    // A bool mask with a query (row 1) that may attend nothing: zero output, zero gradient.
+    let mut keep = vec![1u8; 5 * 6];
+    keep[6..12].fill(0);
+    keep[3] = 0;
+    let keep = Tensor::from_vec(keep, &[5, 6], &Device::Cpu).unwrap();
+    check("sdpa bool mask", &qkv, sdpa(AttentionParams::default().attn_mask(&keep)));
+    let bias = rnd(&[2, 1, 5, 6], -2.0, 2.0);
+    check("sdpa float mask", &qkv, sdpa(AttentionParams::default().attn_mask(&bias)));
+    let pad = Tensor::from_vec(vec![0u8, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1], &[2, 6], &Device::Cpu).unwrap();
+    check("sdpa key padding", &qkv, sdpa(AttentionParams::default().key_padding_mask(&pad)));
+    check("sdpa strided", &[strided(&q), strided(&k), v.clone()], sdpa(AttentionParams::default()));
+    check("sdpa float mask gradient", &[q.clone(), k.clone(), v.clone(), bias.clone()], |t| {
+        t[0].scaled_dot_product_attention(&t[1], &t[2], AttentionParams::default().attn_mask(&t[3]))
+    });
+    // More query rows than one block of the fused kernel.
+    let (q, k, v) = (rnd(&[1, 70, 3], -1.0, 1.0), rnd(&[1, 9, 3], -1.0, 1.0), rnd(&[1, 9, 2], -1.0, 1.0));
+    check("sdpa many queries", &[q, k, v], sdpa(AttentionParams::default().causal(true)));
+}
+
+#[test]
+fn attention_dropout_is_seeded_and_scales() {
+    use lolcore::{AttentionParams, Generator};
+    let q = rnd(&[1, 4, 8], -1.0, 1.0).to_dtype(lolcore::DType::F32).unwrap();
+    let v = Tensor::ones(&[1, 4, 1], &Device::Cpu).unwrap();
+    let run = |seed| {
+        let g = Generator::new(seed);
+        q.scaled_dot_product_attention(&q, &v, AttentionParams::default().dropout(0.5).generator(&g))
+            .unwrap()
+            .to_vec::<f32>()
+            .unwrap()
+    };
+    assert_eq!(run(3), run(3));
+    assert_ne!(run(3), run(4));
+    // Without dropout every output is 1 (probabilities sum to 1); with it, kept
+    // probabilities are doubled, so outputs spread around 1.
+    assert!(run(3).iter().any(|&x| (x - 1.0).abs() > 1e-3));
+}

@@ -3,8 +3,8 @@
 
 use lolcore::safetensors::SafeTensors;
 use lolcore::{
-    Conv1dParams, Conv2dParams, ConvTranspose1dParams, ConvTranspose2dParams, Device, PadMode, Padding, Pool1dParams,
-    Pool2dParams, Result, Tensor,
+    AttentionParams, Conv1dParams, Conv2dParams, ConvTranspose1dParams, ConvTranspose2dParams, Device, PadMode,
+    Padding, Pool1dParams, Pool2dParams, Result, Tensor,
 };
 
 type Op = fn(&[Tensor]) -> Result<Tensor>;
@@ -57,6 +57,20 @@ const CASES: &[(&str, Op)] = &[
     ("cumsum_blocks", |t| t[0].cumsum(1)),
     ("cumsum_last", |t| t[0].cumsum(-1)),
     ("logsumexp", |t| t[0].logsumexp(1)),
+    ("sdpa", |t| t[0].scaled_dot_product_attention(&t[1], &t[2], AttentionParams::default())),
+    ("sdpa_bool_mask", |t| {
+        t[0].scaled_dot_product_attention(&t[1], &t[2], AttentionParams::default().attn_mask(&t[3]))
+    }),
+    ("sdpa_float_mask", |t| {
+        t[0].scaled_dot_product_attention(&t[1], &t[2], AttentionParams::default().attn_mask(&t[3]))
+    }),
+    ("sdpa_causal_scaled", |t| {
+        t[0].scaled_dot_product_attention(&t[1], &t[2], AttentionParams::default().causal(true).scale(0.3))
+    }),
+    ("sdpa_key_padding", |t| {
+        t[0].scaled_dot_product_attention(&t[1], &t[2], AttentionParams::default().key_padding_mask(&t[3]))
+    }),
+    ("sdpa_long", |t| t[0].scaled_dot_product_attention(&t[1], &t[2], AttentionParams::default())),
 ];
 
 fn max_diff(a: &Tensor, b: &Tensor) -> f32 {

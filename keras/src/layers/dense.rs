@@ -11,7 +11,7 @@ use lolcore::{Result, Tensor};
 /// # Shapes
 /// - input `[.., in_features]` → output `[.., out_features]`
 /// - `weight`: `[out_features, in_features]`, `bias`: `[out_features]`
-#[derive(Module)]
+#[derive(Module, Clone)]
 pub struct Dense {
     pub weight: Tensor,
     pub bias: Option<Tensor>,

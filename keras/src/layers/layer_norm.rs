@@ -6,7 +6,7 @@ use lolcore::nn::{functional, Forward, Init};
 use lolcore::{Result, Tensor};
 
 /// Normalises each sample over `normalized_shape` (its last dims), then scales and shifts.
-#[derive(Module)]
+#[derive(Module, Clone)]
 pub struct LayerNorm {
     pub weight: Option<Tensor>,
     pub bias: Option<Tensor>,

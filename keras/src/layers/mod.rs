@@ -14,11 +14,13 @@ mod embedding;
 mod flatten;
 mod group_norm;
 mod layer_norm;
+mod multihead_attention;
 mod padding;
 mod param_init;
 mod pooling;
 mod prelu;
 mod recurrent;
+mod transformer;
 mod upsample;
 
 pub use activation::{
@@ -39,6 +41,7 @@ pub use embedding::Embedding;
 pub use flatten::Flatten;
 pub use group_norm::{GroupNorm, InstanceNorm1D, InstanceNorm2D, RmsNorm};
 pub use layer_norm::LayerNorm;
+pub use multihead_attention::MultiheadAttention;
 pub use padding::{
     CircularPad1D, CircularPad2D, ConstantPad1D, ConstantPad2D, IntoPads, ReflectionPad1D, ReflectionPad2D,
     ReplicationPad1D, ReplicationPad2D, ZeroPad1D, ZeroPad2D,
@@ -46,6 +49,9 @@ pub use padding::{
 pub use pooling::{AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D};
 pub use prelu::PReLU;
 pub use recurrent::{GRUCell, LSTMCell, Nonlinearity, RNNCell, GRU, LSTM, RNN};
+pub use transformer::{
+    DecoderMasks, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer,
+};
 pub use upsample::{Upsample, UpsampleMode};
 
 /// `Module` for a layer with no tensors.

@@ -1,6 +1,7 @@
 //! The CPU backend: pooled buffers, strided loops, a packed AVX2 GEMM, and a fork-join
 //! thread pool above a size threshold.
 
+pub mod attention;
 pub mod binary;
 pub mod buffer_pool;
 pub mod cast;

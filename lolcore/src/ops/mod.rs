@@ -3,6 +3,7 @@
 
 pub mod activation;
 pub mod adaptive_pool;
+pub mod attention;
 pub mod binary;
 pub mod cat;
 pub mod compare;

@@ -4,8 +4,8 @@
 use super::R;
 use lolcore::nn::functional as F;
 use lolcore::{
-    Conv1dParams, Conv2dParams, ConvTranspose1dParams, ConvTranspose2dParams, DType, Device, Generator, PadMode,
-    Pool1dParams, Pool2dParams, Result, Tensor,
+    AttentionParams, Conv1dParams, Conv2dParams, ConvTranspose1dParams, ConvTranspose2dParams, DType, Device,
+    Generator, PadMode, Pool1dParams, Pool2dParams, Result, Tensor,
 };
 
 /// One input: float values in `[lo, hi)` (`writable` for in-place destinations, which
@@ -417,6 +417,45 @@ pub const SPECS: &[Spec] = &[
                 pads.extend([r.range(0, most), r.range(0, most)]);
             }
             case(vec![fl(&s)], move |t| t[0].pad(&pads, mode))
+        },
+    },
+    Spec {
+        name: "scaled_dot_product_attention",
+        gen: |r| {
+            let mut batch = r.shape(0, 2);
+            batch.truncate(2);
+            let (l, s, e, ev) = (r.range(1, 5), r.range(1, 5), r.range(1, 4), r.range(1, 4));
+            let at = |a: usize, b: usize| batch.iter().copied().chain([a, b]).collect::<Vec<usize>>();
+            let (qs, ks, vs) = (at(l, e), at(s, e), at(s, ev));
+            let causal = r.coin();
+            match r.below(3) {
+                0 => case(vec![fl(&qs), fl(&ks), fl(&vs)], move |t| {
+                    t[0].scaled_dot_product_attention(&t[1], &t[2], AttentionParams::default().causal(causal))
+                }),
+                1 => case(vec![fl(&qs), fl(&ks), fl(&vs), mask(&[l, s])], move |t| {
+                    let p = AttentionParams::default().attn_mask(&t[3]).causal(causal);
+                    t[0].scaled_dot_product_attention(&t[1], &t[2], p)
+                }),
+                _ => case(vec![fl(&qs), fl(&ks), fl(&vs), fl(&[l, s])], |t| {
+                    t[0].scaled_dot_product_attention(
+                        &t[1],
+                        &t[2],
+                        AttentionParams::default().attn_mask(&t[3].detach()),
+                    )
+                }),
+            }
+        },
+    },
+    Spec {
+        name: "attention_weights",
+        gen: |r| {
+            let batch = vec![r.range(1, 2); r.range(0, 2)];
+            let (l, s, e) = (r.range(1, 5), r.range(1, 5), r.range(1, 4));
+            let at = |a: usize, b: usize| batch.iter().copied().chain([a, b]).collect::<Vec<usize>>();
+            let causal = r.coin();
+            case(vec![fl(&at(l, e)), fl(&at(s, e)), mask(&[l, s])], move |t| {
+                t[0].attention_weights(&t[1], AttentionParams::default().attn_mask(&t[2]).causal(causal))
+            })
         },
     },
     // Masks and scans.
