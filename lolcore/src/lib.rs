@@ -32,6 +32,7 @@ pub(crate) mod storage;
 mod tensor;
 
 pub use autograd::forward::jvp;
+pub use autograd::function::Function;
 pub use autograd::{is_grad_enabled, no_grad, with_grad_enabled, Gradients};
 pub use cpu::buffer_pool::release_all as release_cpu_buffers;
 pub use cpu::thread_pool::{num_threads, set_num_threads};

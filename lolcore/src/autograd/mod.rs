@@ -5,6 +5,7 @@
 
 mod backward;
 pub mod forward;
+pub mod function;
 mod grad_mode;
 
 pub use backward::Gradients;
