@@ -13,6 +13,7 @@ import sys
 import time
 
 import torch
+from torch import nn
 
 
 def median_secs(reps, f):
@@ -248,7 +249,112 @@ def gpu_fit(kind, epochs=4):
     return statistics.median(times[1:]), "s"
 
 
+def per_step_ms(inner, step):
+    def run():
+        for _ in range(inner):
+            step()
+
+    return median_secs(5, run) * 1e3 / inner, "ms"
+
+
+def mse(y, t):
+    return (y - t).pow(2).mean()
+
+
+def lstm_step():
+    torch.manual_seed(0)
+    lstm = nn.LSTM(128, 256, num_layers=2, batch_first=True)
+    opt = torch.optim.Adam(lstm.parameters(), 1e-3)
+    x, t = torch.randn(32, 64, 128), torch.randn(32, 64, 256)
+
+    def step():
+        opt.zero_grad()
+        mse(lstm(x)[0], t).backward()
+        opt.step()
+
+    return per_step_ms(2, step)
+
+
+def transformer_step():
+    torch.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(256, 4, 1024, dropout=0.0, batch_first=True)
+    enc = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+    opt = torch.optim.Adam(enc.parameters(), 1e-3)
+    x, t = torch.randn(16, 128, 256), torch.randn(16, 128, 256)
+
+    def step():
+        opt.zero_grad()
+        mse(enc(x), t).backward()
+        opt.step()
+
+    return per_step_ms(2, step)
+
+
+class TextConv(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(5000, 64)
+        self.conv = nn.Conv1d(64, 128, 5, padding=2)
+        self.fc = nn.Linear(128, 2)
+
+    def forward(self, ids):
+        h = self.conv(self.embed(ids).transpose(1, 2)).relu()
+        return self.fc(h.amax(2))
+
+
+def conv1d_text_epoch():
+    torch.manual_seed(0)
+    model = TextConv()
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    ids, labels = torch.randint(0, 5000, (4096, 256)), torch.randint(0, 2, (4096,))
+
+    def epoch():
+        for b in range(4096 // 64):
+            opt.zero_grad()
+            x, y = ids[b * 64 : (b + 1) * 64], labels[b * 64 : (b + 1) * 64]
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+
+    return median_secs(5, epoch), "s"
+
+
+def dcgan_step():
+    torch.manual_seed(0)
+    gen = nn.Sequential(
+        nn.ConvTranspose2d(16, 64, 7, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+        nn.ConvTranspose2d(64, 32, 4, 2, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
+        nn.ConvTranspose2d(32, 1, 4, 2, 1), nn.Tanh(),
+    )
+    disc = nn.Sequential(
+        nn.Conv2d(1, 32, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.Conv2d(32, 64, 4, 2, 1, bias=False), nn.BatchNorm2d(64), nn.LeakyReLU(0.2),
+        nn.Flatten(), nn.Linear(64 * 7 * 7, 1),
+    )
+    og = torch.optim.Adam(gen.parameters(), 2e-4, betas=(0.5, 0.999))
+    od = torch.optim.Adam(disc.parameters(), 2e-4, betas=(0.5, 0.999))
+    real = torch.rand(64, 1, 28, 28) * 2 - 1
+    bce = nn.functional.binary_cross_entropy_with_logits
+
+    def step():
+        z = torch.randn(64, 16, 1, 1)
+        fake = gen(z)
+        od.zero_grad()
+        lr, lf = disc(real), disc(fake.detach())
+        (bce(lr, torch.ones_like(lr)) + bce(lf, torch.zeros_like(lf))).backward()
+        od.step()
+        og.zero_grad()
+        lg = disc(fake)
+        bce(lg, torch.ones_like(lg)).backward()
+        og.step()
+
+    return per_step_ms(5, step)
+
+
 WORKLOADS = {
+    "lstm_step": lstm_step,
+    "transformer_step": transformer_step,
+    "conv1d_text_epoch": conv1d_text_epoch,
+    "dcgan_step": dcgan_step,
     "gpu_sgemm_4096": lambda: gpu_gemm(torch.float32, False),
     "gpu_tf32_gemm_4096": lambda: gpu_gemm(torch.float32, True),
     "gpu_bf16_gemm_4096": lambda: gpu_gemm(torch.bfloat16, False),

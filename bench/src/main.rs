@@ -4,9 +4,10 @@
 //!   core   sgemm GFLOP/s at n = 512, 1024, 2048 and the seed two-layer loop (CPU)
 //!   fit    Model::fit s/epoch and peak RSS: MNIST MLP (batch 128) and CNN (batch 64), CPU
 //!   load   loading a 100 MB safetensors checkpoint into an existing model
+//!   seq    step-2 training steps (CPU): LSTM, Transformer encoder, Conv1D text epoch, DCGAN
 //!   gpu    on CUDA device 0: GEMM TFLOP/s at 4096 (f32, TF32, bf16), hand-written training
 //!          steps (MNIST MLP, 3×4096 MLP f32/TF32, S15 CNN), Model::fit epochs
-//! With no group, runs `core`, `fit` and `load`. Prints a Markdown table: ours, PyTorch, ratio.
+//! With no group, runs `core`, `fit`, `load` and `seq`. Prints a Markdown table: ours, PyTorch, ratio.
 
 mod report;
 mod timing;
@@ -21,7 +22,7 @@ fn main() {
         return child(&args[1..]);
     }
     let groups: Vec<&str> =
-        if args.is_empty() { vec!["core", "fit", "load"] } else { args.iter().map(|s| s.as_str()).collect() };
+        if args.is_empty() { vec!["core", "fit", "load", "seq"] } else { args.iter().map(|s| s.as_str()).collect() };
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     println!("lol benchmarks: {threads} threads (both frameworks)");
     let mut rows: Vec<Row> = Vec::new();
@@ -52,8 +53,13 @@ fn main() {
                 }
                 Err(e) => eprintln!("load failed: {e}"),
             },
+            "seq" => {
+                for name in ["lstm_step", "transformer_step", "conv1d_text_epoch", "dcgan_step"] {
+                    rows.extend(alternate(3, threads, None, || workloads::seq_cpu::rows(name)));
+                }
+            }
             "gpu" => rows.extend(alternate(1, threads, None, workloads::gpu::rows)),
-            other => eprintln!("unknown benchmark group `{other}` (known: core, fit, load, gpu)"),
+            other => eprintln!("unknown benchmark group `{other}` (known: core, fit, load, seq, gpu)"),
         }
     }
     report::print(&rows);

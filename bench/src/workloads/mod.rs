@@ -4,3 +4,4 @@ pub mod core_cpu;
 pub mod fit_cpu;
 pub mod gpu;
 pub mod load;
+pub mod seq_cpu;

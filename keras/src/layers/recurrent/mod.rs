@@ -3,6 +3,7 @@
 
 mod cells;
 mod layers;
+mod lstm_sequence;
 mod sequence;
 mod step;
 

@@ -4,11 +4,12 @@
 //! with one small `h·W_hhᵀ` product per step.
 
 use super::cells::{cell_params, project};
+use super::lstm_sequence::LstmSequence;
 use super::step::{gru_step, lstm_step, rnn_step, Nonlinearity};
 use crate::layers::param_init::InitErrors;
 use lolcore::nn::{trace, Module, TensorKind, Visit, VisitMut};
 use lolcore::rng::current_generator;
-use lolcore::{Error, Result, Tensor};
+use lolcore::{Error, Function, Result, Tensor};
 
 /// Which recurrence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -200,6 +201,19 @@ impl Recurrent {
         let steps = x.shape()[0];
         let b_hh_in_projection = if self.kind == Kind::Gru { None } else { w.b_hh.as_ref() };
         let xp = project(self.name, x, &w.w_ih, w.b_ih.as_ref(), b_hh_in_projection)?;
+        // The LSTM's loop runs as one op with a hand-written backward (lstm_sequence.rs),
+        // unless forward-mode tangents are flowing (that op has no jvp).
+        let tangents = [x, &w.w_ih, &w.w_hh, &h].iter().any(|t| t.tangent().is_some())
+            || c.as_ref().is_some_and(|c| c.tangent().is_some())
+            || xp.tangent().is_some();
+        if let (Kind::Lstm, Some(c0), false) = (self.kind, &c, tangents) {
+            let n = self.hidden_size;
+            let y = LstmSequence { reverse }.apply(&[&xp, &w.w_hh, &h, c0])?;
+            let out = y.narrow(2, 0, n)?;
+            let last = if reverse { 0 } else { steps - 1 };
+            let fin = y.narrow(0, last, 1)?.squeeze(0)?;
+            return Ok((out, fin.narrow(1, 0, n)?, Some(fin.narrow(1, n, n)?)));
+        }
         let w_hh_t = w.w_hh.t()?;
         let mut outs = vec![None; steps];
         for i in 0..steps {
