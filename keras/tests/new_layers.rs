@@ -95,6 +95,10 @@ fn bad_arguments_name_the_layer_and_values() {
     assert!(e.contains("PReLU") && e.contains("3 values") && e.contains("2 channels"), "{e}");
     let e = AdaptiveAvgPool2D::new(2).forward(&x).unwrap_err().to_string();
     assert!(e.contains("AdaptiveAvgPool2D") && e.contains("[n, c, h, w]"), "{e}");
+    let e = Conv1D::new(2, 2, 7).padding(1).forward(&x).unwrap_err().to_string();
+    assert!(e.contains("Conv1D") && e.contains("kernel"), "{e}");
+    let e = MaxPool2D::new(3).forward(&Tensor::zeros(&[1, 1, 2, 2], &Device::Cpu).unwrap()).unwrap_err().to_string();
+    assert!(e.contains("MaxPool2D") && e.contains("[1, 1, 2, 2]") && e.contains("kernel"), "{e}");
     let e = x.masked_fill(&Tensor::zeros_dtype(&[3], DType::U8, &Device::Cpu).unwrap(), 1.0).unwrap_err().to_string();
     assert!(e.contains("masked_fill"), "{e}");
 }
