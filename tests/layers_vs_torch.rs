@@ -150,6 +150,9 @@ fn layers_match_pytorch_outputs_and_gradients() {
     bad.extend(compare("adaptive_avg_pool2d", AdaptiveAvgPool2D::new((3, 2))));
     bad.extend(compare("adaptive_max_pool1d", AdaptiveMaxPool1D::new(3)));
     bad.extend(compare("adaptive_max_pool2d", AdaptiveMaxPool2D::new(3)));
+    bad.extend(compare("global_max_pool1d", GlobalMaxPool1D));
+    bad.extend(compare("global_max_pool2d", GlobalMaxPool2D));
+    bad.extend(compare("global_avg_pool1d", GlobalAvgPool1D));
     bad.extend(compare("upsample_nearest", Upsample::scale_factor(2.0)));
     bad.extend(compare("upsample_bilinear", Upsample::size((5, 7)).mode(UpsampleMode::Linear)));
     bad.extend(compare(
