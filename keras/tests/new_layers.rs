@@ -203,3 +203,27 @@ fn attention_checks_its_inputs() {
     let e = TransformerEncoderLayer::new(8, 2).activation(Activation::Tanh).forward(&x).unwrap_err().to_string();
     assert!(e.contains("Relu or Gelu"), "{e}");
 }
+
+#[test]
+fn forward_mode_runs_through_the_recurrences() {
+    // With tangents flowing the loops run step by step (the fused ops have no jvp); the
+    // tangent must match central differences.
+    manual_seed(2);
+    let x = Tensor::randn(&[4, 2, 3], &Device::Cpu).unwrap().to_dtype(DType::F64).unwrap();
+    let dx = Tensor::randn(&[4, 2, 3], &Device::Cpu).unwrap().to_dtype(DType::F64).unwrap();
+    let mut lstm = LSTM::new(3, 5).bidirectional(true);
+    let mut gru = GRU::new(3, 5).num_layers(2);
+    lstm.cast_to(DType::F64).unwrap();
+    gru.cast_to(DType::F64).unwrap();
+    let layers: [&dyn Forward; 2] = [&lstm, &gru];
+    for layer in layers {
+        let (_, t) =
+            lolcore::jvp(|v| Ok(vec![layer.forward(&v[0])?]), std::slice::from_ref(&x), std::slice::from_ref(&dx))
+                .unwrap();
+        let eps = 1e-6;
+        let at = |s: f64| layer.forward(&x.add(&dx.mul_scalar(s).unwrap()).unwrap()).unwrap();
+        let fd = at(eps).sub(&at(-eps)).unwrap().mul_scalar(0.5 / eps).unwrap();
+        let d = t[0].sub(&fd).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f64>().unwrap();
+        assert!(d < 1e-6, "tangent differs from finite differences by {d}");
+    }
+}

@@ -2,6 +2,7 @@
 //! step functions.
 
 mod cells;
+mod gru_rnn_sequence;
 mod layers;
 mod lstm_sequence;
 mod sequence;

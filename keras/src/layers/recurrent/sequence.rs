@@ -4,6 +4,7 @@
 //! with one small `h·W_hhᵀ` product per step.
 
 use super::cells::{cell_params, project};
+use super::gru_rnn_sequence::{GruSequence, RnnSequence};
 use super::lstm_sequence::LstmSequence;
 use super::step::{gru_step, lstm_step, rnn_step, Nonlinearity};
 use crate::layers::param_init::InitErrors;
@@ -201,18 +202,31 @@ impl Recurrent {
         let steps = x.shape()[0];
         let b_hh_in_projection = if self.kind == Kind::Gru { None } else { w.b_hh.as_ref() };
         let xp = project(self.name, x, &w.w_ih, w.b_ih.as_ref(), b_hh_in_projection)?;
-        // The LSTM's loop runs as one op with a hand-written backward (lstm_sequence.rs),
-        // unless forward-mode tangents are flowing (that op has no jvp).
+        // The time loop runs as one op with a hand-written backward (lstm_sequence.rs,
+        // gru_rnn_sequence.rs), unless forward-mode tangents are flowing (those ops have
+        // no jvp): then step by step with recorded ops.
         let tangents = [x, &w.w_ih, &w.w_hh, &h].iter().any(|t| t.tangent().is_some())
             || c.as_ref().is_some_and(|c| c.tangent().is_some())
             || xp.tangent().is_some();
-        if let (Kind::Lstm, Some(c0), false) = (self.kind, &c, tangents) {
+        if !tangents {
             let n = self.hidden_size;
-            let y = LstmSequence { reverse }.apply(&[&xp, &w.w_hh, &h, c0])?;
-            let out = y.narrow(2, 0, n)?;
             let last = if reverse { 0 } else { steps - 1 };
+            let y = match (self.kind, &c) {
+                (Kind::Lstm, Some(c0)) => LstmSequence { reverse }.apply(&[&xp, &w.w_hh, &h, c0])?,
+                (Kind::Gru, _) => {
+                    let b_hh = match &w.b_hh {
+                        Some(b) => b.clone(),
+                        None => Tensor::full_dtype(0.0, &[3 * n], xp.dtype(), &xp.device())?,
+                    };
+                    GruSequence { reverse }.apply(&[&xp, &w.w_hh, &b_hh, &h])?
+                }
+                (Kind::Rnn(act), _) => RnnSequence { reverse, act }.apply(&[&xp, &w.w_hh, &h])?,
+                (Kind::Lstm, None) => return Err(Error::msg("internal: LSTM without a cell state")),
+            };
+            let out = y.narrow(2, 0, n)?;
             let fin = y.narrow(0, last, 1)?.squeeze(0)?;
-            return Ok((out, fin.narrow(1, 0, n)?, Some(fin.narrow(1, n, n)?)));
+            let c_fin = if self.kind == Kind::Lstm { Some(fin.narrow(1, n, n)?) } else { None };
+            return Ok((out, fin.narrow(1, 0, n)?, c_fin));
         }
         let w_hh_t = w.w_hh.t()?;
         let mut outs = vec![None; steps];
