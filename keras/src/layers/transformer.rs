@@ -265,7 +265,7 @@ fn check_copies(stack: &'static str, err: &Option<String>) -> Result<()> {
 fn deep_copy<M: lolcore::nn::Module + Clone>(m: &M) -> Result<M> {
     let mut c = m.clone();
     c.visit_mut("", &mut |_, t, kind| {
-        let fresh = t.detach().affine(1.0, 0.0)?;
+        let fresh = t.deep_copy()?;
         *t = if kind == TensorKind::Parameter { fresh.requires_grad(true) } else { fresh };
         Ok(())
     })?;

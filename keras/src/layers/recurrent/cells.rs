@@ -152,7 +152,8 @@ impl LSTMCell {
             }
             None => (zeros_state(x, self.hidden())?, zeros_state(x, self.hidden())?),
         };
-        lstm_step(&xp, &h, &c, &self.weight_hh.t()?)
+        let s = lstm_step(&xp, &h, &c, &self.weight_hh.t()?)?;
+        Ok((s.h, s.c))
     }
 }
 
@@ -172,6 +173,6 @@ impl GRUCell {
             }
             None => zeros_state(x, self.hidden())?,
         };
-        gru_step(&xp, &h, &self.weight_hh.t()?, self.bias_hh.as_ref())
+        Ok(gru_step(&xp, &h, &self.weight_hh.t()?, self.bias_hh.as_ref())?.h)
     }
 }

@@ -3,7 +3,7 @@
 //! make each step's slice of the projected input cost a whole `[T, B, G·H]` gradient in
 //! the backward (quadratic in T).
 
-use super::step::Nonlinearity;
+use super::step::{gru_step, rnn_step, Nonlinearity};
 use lolcore::{no_grad, Function, Result, Tensor};
 
 fn order(steps: usize, reverse: bool) -> Vec<usize> {
@@ -39,20 +39,14 @@ impl Function for GruSequence {
     }
 
     fn forward(&self, x: &[Tensor]) -> Result<Tensor> {
-        let (xp, w_hh, b_hh) = (&x[0], &x[1], &x[2]);
-        let (steps, n) = (xp.dims()[0], w_hh.dims()[1]);
-        let w_t = w_hh.t()?;
+        let (xp, b_hh) = (&x[0], &x[2]);
+        let w_t = x[1].t()?;
         let mut h = x[3].clone();
-        let mut out = vec![None; steps];
-        for t in order(steps, self.reverse) {
-            let (xt, hp) = (step_of(xp, t)?, h.matmul(&w_t)?.add(b_hh)?);
-            let part = |v: &Tensor, k: usize| v.narrow(1, k * n, n);
-            let r = part(&xt, 0)?.add(&part(&hp, 0)?)?.sigmoid()?;
-            let z = part(&xt, 1)?.add(&part(&hp, 1)?)?.sigmoid()?;
-            let hn = part(&hp, 2)?;
-            let cand = part(&xt, 2)?.add(&r.mul(&hn)?)?.tanh()?;
-            h = cand.add(&z.mul(&h.sub(&cand)?)?)?;
-            out[t] = Some(Tensor::cat(&[&h, &r, &z, &cand, &hn], 1)?);
+        let mut out = vec![None; xp.dims()[0]];
+        for t in order(xp.dims()[0], self.reverse) {
+            let s = gru_step(&step_of(xp, t)?, &h, &w_t, Some(b_hh))?;
+            out[t] = Some(Tensor::cat(&[&s.h, &s.r, &s.z, &s.n, &s.hn], 1)?);
+            h = s.h;
         }
         Tensor::stack(&out.into_iter().flatten().collect::<Vec<_>>(), 0)
     }
@@ -109,11 +103,7 @@ impl Function for RnnSequence {
         let mut h = x[2].clone();
         let mut out = vec![None; steps];
         for t in order(steps, self.reverse) {
-            let pre = step_of(xp, t)?.add(&h.matmul(&w_t)?)?;
-            h = match self.act {
-                Nonlinearity::Tanh => pre.tanh()?,
-                Nonlinearity::Relu => pre.relu()?,
-            };
+            h = rnn_step(&step_of(xp, t)?, &h, &w_t, self.act)?;
             out[t] = Some(h.clone());
         }
         Tensor::stack(&out.into_iter().flatten().collect::<Vec<_>>(), 0)

@@ -4,6 +4,7 @@
 //! keeps each step's activated gates; the backward walks the steps in reverse and gets
 //! the recurrent weight's gradient from one GEMM over all steps.
 
+use super::step::lstm_step;
 use lolcore::{no_grad, Function, Result, Tensor};
 
 /// Inputs: the projected input `xp [T, B, 4H]` (both biases in), `w_hh [4H, H]`,
@@ -28,19 +29,14 @@ impl Function for LstmSequence {
 
     fn forward(&self, x: &[Tensor]) -> Result<Tensor> {
         let (xp, w_hh) = (&x[0], &x[1]);
-        let (steps, n) = (xp.dims()[0], w_hh.dims()[1]);
+        let steps = xp.dims()[0];
         let w_t = w_hh.t()?;
         let (mut h, mut c) = (x[2].clone(), x[3].clone());
         let mut out = vec![None; steps];
         for t in order(steps, self.reverse) {
-            let gates = xp.narrow(0, t, 1)?.squeeze(0)?.add(&h.matmul(&w_t)?)?;
-            let i = gates.narrow(1, 0, n)?.sigmoid()?;
-            let f = gates.narrow(1, n, n)?.sigmoid()?;
-            let g = gates.narrow(1, 2 * n, n)?.tanh()?;
-            let o = gates.narrow(1, 3 * n, n)?.sigmoid()?;
-            c = f.mul(&c)?.add(&i.mul(&g)?)?;
-            h = o.mul(&c.tanh()?)?;
-            out[t] = Some(Tensor::cat(&[&h, &c, &i, &f, &g, &o], 1)?);
+            let s = lstm_step(&xp.narrow(0, t, 1)?.squeeze(0)?, &h, &c, &w_t)?;
+            out[t] = Some(Tensor::cat(&[&s.h, &s.c, &s.i, &s.f, &s.g, &s.o], 1)?);
+            (h, c) = (s.h, s.c);
         }
         let out: Vec<Tensor> = out.into_iter().flatten().collect();
         Tensor::stack(&out, 0)

@@ -235,12 +235,12 @@ impl Recurrent {
             let xt = xp.narrow(0, t, 1)?.squeeze(0)?;
             h = match self.kind {
                 Kind::Rnn(act) => rnn_step(&xt, &h, &w_hh_t, act)?,
-                Kind::Gru => gru_step(&xt, &h, &w_hh_t, w.b_hh.as_ref())?,
+                Kind::Gru => gru_step(&xt, &h, &w_hh_t, w.b_hh.as_ref())?.h,
                 Kind::Lstm => {
                     let prev = c.as_ref().ok_or_else(|| Error::msg("internal: LSTM without a cell state"))?;
-                    let (h2, c2) = lstm_step(&xt, &h, prev, &w_hh_t)?;
-                    c = Some(c2);
-                    h2
+                    let s = lstm_step(&xt, &h, prev, &w_hh_t)?;
+                    c = Some(s.c);
+                    s.h
                 }
             };
             outs[t] = Some(h.clone());
