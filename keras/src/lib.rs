@@ -15,6 +15,7 @@
 // The macros name items as `::keras::...`; this makes that path work inside this crate.
 extern crate self as keras;
 
+pub mod applications;
 pub mod callbacks;
 pub mod data;
 pub mod datasets;
@@ -25,6 +26,7 @@ pub mod metrics;
 mod model;
 pub mod prelude;
 mod progress;
+pub mod vision;
 
 pub use logs::{History, Logs};
 pub use lolcore;

@@ -17,6 +17,7 @@
 extern crate self as lolcore;
 
 pub(crate) mod autograd;
+pub mod checkpoint;
 pub(crate) mod cpu;
 pub mod cuda;
 mod device;

@@ -4,9 +4,10 @@
 mod header;
 mod load;
 mod module_io;
+mod name_suggestions;
 mod save;
 
 pub use header::{parse as parse_header, Header, TensorInfo};
 pub use load::{load, SafeTensors};
-pub use module_io::{load_module, save_module, LoadOptions, LoadReport, Remap};
+pub use module_io::{load_checkpoint, load_module, save_module, LoadOptions, LoadReport, Remap};
 pub use save::{save, write_atomically};

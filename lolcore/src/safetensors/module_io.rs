@@ -1,8 +1,10 @@
 //! Saving a module's state and loading it back, with strict checking, a report of every
-//! mismatch at once, key remapping, and dtype conversion.
+//! mismatch at once (with the closest file name suggested), key remapping, and dtype
+//! conversion. Loading reads any format `Checkpoint` recognises.
 
-use super::load::SafeTensors;
+use super::name_suggestions::{shape_hint, suggest};
 use super::save::save;
+use crate::checkpoint::Checkpoint;
 use crate::error::{Error, Result};
 use crate::nn::Module;
 use crate::DType;
@@ -19,6 +21,9 @@ pub enum Remap {
     AddPrefix(String),
     /// Replace every occurrence of a substring.
     Replace(String, String),
+    /// Keep only the names under `prefix.` and strip it: `Within("model_state")` loads
+    /// the model out of a `{step, model_state, optimizer_state}` checkpoint.
+    Within(String),
 }
 
 /// A rewrite of a checkpoint name; `None` drops the tensor.
@@ -49,6 +54,10 @@ impl LoadOptions {
         self.remap_fn = Some(Box::new(f));
         self
     }
+    /// Loads only the tensors under `prefix.` (e.g. `"model_state"`), without it.
+    pub fn within(self, prefix: &str) -> Self {
+        self.remap(Remap::Within(prefix.trim_end_matches('.').to_string()))
+    }
     fn rename(&self, name: &str) -> Option<String> {
         let mut n = name.to_string();
         for r in &self.remap {
@@ -56,6 +65,7 @@ impl LoadOptions {
                 Remap::StripPrefix(p) => n.strip_prefix(p.as_str()).map(str::to_string).unwrap_or(n),
                 Remap::AddPrefix(p) => format!("{p}{n}"),
                 Remap::Replace(a, b) => n.replace(a.as_str(), b),
+                Remap::Within(p) => n.strip_prefix(p.as_str())?.strip_prefix('.')?.to_string(),
             };
         }
         match &self.remap_fn {
@@ -99,8 +109,13 @@ impl fmt::Display for LoadReport {
         if !self.unexpected.is_empty() {
             writeln!(f, "  unexpected (in the file, not in the model): {}", self.unexpected.join(", "))?;
         }
+        let missing: Vec<&str> = self.missing.iter().map(|(n, _)| n.as_str()).collect();
+        let unexpected: Vec<&str> = self.unexpected.iter().map(String::as_str).collect();
+        for s in suggest(&missing, &unexpected) {
+            writeln!(f, "  {s}")?;
+        }
         for (n, a, b) in &self.shape_mismatch {
-            writeln!(f, "  shape mismatch: {n}: file {a:?}, model {b:?}")?;
+            writeln!(f, "  shape mismatch: {n}: file {a:?}, model {b:?}{}", shape_hint(a, b))?;
         }
         for (n, a, b) in &self.dtype_mismatch {
             let why = if DType::from_safetensors_name(a).is_some() {
@@ -120,7 +135,7 @@ impl fmt::Display for LoadReport {
 /// where every value fits (u8 → u32 → i64). Never integers into a narrower or
 /// differently signed integer, floats into integers or integers into floats: those
 /// change values, and are reported as dtype mismatches.
-fn convertible(from: DType, to: DType) -> bool {
+pub(crate) fn convertible(from: DType, to: DType) -> bool {
     use DType::*;
     from == to || (from.is_float() && to.is_float()) || matches!((from, to), (U8, U32) | (U8, I64) | (U32, I64))
 }
@@ -139,11 +154,16 @@ pub fn save_module<M: Module + ?Sized, P: AsRef<Path>>(m: &M, path: P) -> Result
 /// Loads `path` into `m`'s parameters and buffers in place (on whatever device they
 /// are). Strict: every problem is reported in one error and nothing is changed.
 pub fn load_module<M: Module + ?Sized, P: AsRef<Path>>(m: &mut M, path: P, opts: &LoadOptions) -> Result<LoadReport> {
-    let file = SafeTensors::open(path.as_ref())?;
+    let file = Checkpoint::open(path.as_ref())?;
+    load_checkpoint(m, &file, opts)
+}
+
+/// Loads an open checkpoint into `m` (see `load_module`).
+pub fn load_checkpoint<M: Module + ?Sized>(m: &mut M, file: &Checkpoint, opts: &LoadOptions) -> Result<LoadReport> {
     let mut by_name: HashMap<String, usize> = HashMap::new();
     let mut report = LoadReport::default();
-    for (i, info) in file.tensors().iter().enumerate() {
-        if let Some(n) = opts.rename(&info.name) {
+    for (i, e) in file.tensors().iter().enumerate() {
+        if let Some(n) = opts.rename(&e.name) {
             by_name.insert(n, i);
         }
     }
@@ -156,33 +176,40 @@ pub fn load_module<M: Module + ?Sized, P: AsRef<Path>>(m: &mut M, path: P, opts:
             continue;
         };
         used[i] = true;
-        let info = &file.tensors()[i];
-        if info.shape != t.shape() {
-            report.shape_mismatch.push((name.clone(), info.shape.clone(), t.shape().to_vec()));
+        let e = &file.tensors()[i];
+        if e.shape != t.shape() {
+            report.shape_mismatch.push((name.clone(), e.shape.clone(), t.shape().to_vec()));
             continue;
         }
-        match info.dtype {
+        match e.dtype() {
             Some(d) if convertible(d, t.dtype()) => {
-                if d != t.dtype() {
-                    report.converted.push((name.clone(), info.dtype_name.clone(), t.dtype()));
+                if d != t.dtype() || DType::from_safetensors_name(&e.dtype_name).is_none() {
+                    report.converted.push((name.clone(), e.dtype_name.clone(), t.dtype()));
                 }
-                plan.push((name.clone(), t.clone(), i, d));
+                plan.push((name.clone(), t.clone(), i));
             }
-            _ => report.dtype_mismatch.push((name.clone(), info.dtype_name.clone(), t.dtype())),
+            _ => report.dtype_mismatch.push((name.clone(), e.dtype_name.clone(), t.dtype())),
         }
     }
-    for (i, info) in file.tensors().iter().enumerate() {
+    for (i, e) in file.tensors().iter().enumerate() {
         if !used[i] {
-            if let Some(n) = opts.rename(&info.name) {
+            if let Some(n) = opts.rename(&e.name) {
                 report.unexpected.push(n);
             }
         }
     }
     if opts.strict && !report.is_clean() {
-        return Err(Error::Load(format!("weights in {} do not match the model:\n{report}", path.as_ref().display())));
+        return Err(Error::Load(format!(
+            "weights in {} ({}) do not match the model:\n{report}",
+            file.path().display(),
+            file.format()
+        )));
     }
-    for (name, t, i, d) in plan {
-        t.assign_le_bytes(file.bytes(&file.tensors()[i]), d)?;
+    for (name, t, i) in plan {
+        let e = &file.tensors()[i];
+        let (bytes, d) =
+            file.values(e).ok_or_else(|| Error::msg(format!("internal: {name} has no lol dtype after the check")))?;
+        t.assign_le_bytes(&bytes, d)?;
         report.loaded.push(name);
     }
     Ok(report)
