@@ -49,21 +49,30 @@ pub(crate) fn suggest(missing: &[&str], unexpected: &[&str]) -> Vec<String> {
             unexpected.iter().find(|u| u.len() > m.len() && u.ends_with(m) && u[..u.len() - m.len()].ends_with('.'))
         {
             let prefix = &u[..u.len() - m.len()];
-            add_remap(format!("Remap::StripPrefix({prefix:?})"), format!("{m} is {u} in the file"));
+            // Other tensors beside the model (an optimizer state): load just that subtree.
+            let remap = if unexpected.iter().all(|n| n.starts_with(prefix)) {
+                format!("remap(Remap::StripPrefix({prefix:?}))")
+            } else {
+                format!("within({:?})", prefix.trim_end_matches('.'))
+            };
+            add_remap(remap, format!("{m} is {u} in the file"));
             continue;
         }
         if let Some(u) =
             unexpected.iter().find(|u| m.len() > u.len() && m.ends_with(**u) && m[..m.len() - u.len()].ends_with('.'))
         {
             let prefix = &m[..m.len() - u.len()];
-            add_remap(format!("Remap::AddPrefix({prefix:?})"), format!("{m} is {u} in the file"));
+            add_remap(format!("remap(Remap::AddPrefix({prefix:?}))"), format!("{m} is {u} in the file"));
             continue;
         }
         let (head, last) = split_last(m);
         if let Some((alias, _)) =
             ALIASES.iter().find(|(a, p)| *p == last && unexpected.contains(&format!("{head}{a}").as_str()))
         {
-            add_remap(format!("Remap::Replace({alias:?}, {last:?})"), format!("{m} is {head}{alias} in the file"));
+            add_remap(
+                format!("remap(Remap::Replace({alias:?}, {last:?}))"),
+                format!("{m} is {head}{alias} in the file"),
+            );
             continue;
         }
         let best = unexpected.iter().map(|u| (edit_distance(m, u), *u)).min();
@@ -77,7 +86,7 @@ pub(crate) fn suggest(missing: &[&str], unexpected: &[&str]) -> Vec<String> {
         .into_iter()
         .map(|(r, n, ex)| {
             let more = if n > 1 { format!(" and {} more like it", n - 1) } else { String::new() };
-            format!("did you mean: {ex}{more}: load with LoadOptions::strict().remap({r})")
+            format!("did you mean: {ex}{more}: load with LoadOptions::strict().{r}")
         })
         .collect();
     out.extend(lines);
@@ -101,6 +110,8 @@ mod tests {
 
     #[test]
     fn finds_prefixes_aliases_and_typos() {
+        let s = suggest(&["fc.weight"], &["model_state.fc.weight", "step_count"]);
+        assert!(s[0].contains("within(\"model_state\")"), "{s:?}");
         let s = suggest(&["fc.weight", "fc.bias"], &["module.fc.weight", "module.fc.bias"]);
         assert_eq!(s.len(), 1, "{s:?}");
         assert!(s[0].contains("Remap::StripPrefix(\"module.\")") && s[0].contains("1 more"), "{s:?}");
