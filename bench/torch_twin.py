@@ -350,7 +350,81 @@ def dcgan_step():
     return per_step_ms(5, step)
 
 
+def resnet18_infer():
+    import torchvision
+
+    torch.manual_seed(0)
+    m = torchvision.models.resnet18().eval()
+    x = torch.randn(8, 3, 224, 224)
+
+    def run():
+        with torch.no_grad():
+            m(x)
+
+    return median_secs(5, run) * 1e3, "ms"
+
+
+def bert_encoder():
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(0)
+    m = BertModel(BertConfig(num_hidden_layers=4, attn_implementation="sdpa")).eval()
+    ids = (torch.arange(4 * 128) * 37 % 30000).reshape(4, 128)
+
+    def run():
+        with torch.no_grad():
+            m(input_ids=ids)
+
+    return median_secs(5, run) * 1e3, "ms"
+
+
+def gpt2_decode():
+    """The same loop as ours: one prompt pass, then 32 greedy steps feeding the cache."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(0)
+    m = GPT2LMHeadModel(GPT2Config(attn_implementation="sdpa")).eval()
+    prompt = (torch.arange(16) * 1013 % 50000).reshape(1, 16)
+
+    def run():
+        with torch.no_grad():
+            out = m(input_ids=prompt, use_cache=True)
+            past = out.past_key_values
+            nxt = torch.zeros(1, 1, dtype=torch.long)
+            for _ in range(32):
+                out = m(input_ids=nxt, past_key_values=past, use_cache=True)
+                past = out.past_key_values
+                nxt = out.logits[:, -1].argmax(-1, keepdim=True)
+
+    return 32.0 / median_secs(3, run), "tokens/s"
+
+
+def big_model():
+    return nn.Sequential(nn.Linear(8192, 8192), nn.Linear(8192, 7168))
+
+
+def write_500mb_pt():
+    path = os.environ["LOL_BENCH_CHECKPOINT"]
+    torch.manual_seed(0)
+    with torch.no_grad():
+        m = big_model()
+    torch.save(m.state_dict(), path)
+    return os.path.getsize(path) / 2**20, "MiB"
+
+
+def load_500mb_pt():
+    """torch.load + load_state_dict of the .pt file, into an existing model."""
+    path = os.environ["LOL_BENCH_CHECKPOINT"]
+    m = big_model()
+    return median_secs(5, lambda: m.load_state_dict(torch.load(path), strict=True)), "s"
+
+
 WORKLOADS = {
+    "resnet18_infer_b8": resnet18_infer,
+    "bert_encoder_seq128": bert_encoder,
+    "gpt2_decode": gpt2_decode,
+    "write_500mb_pt": write_500mb_pt,
+    "load_500mb_pt": load_500mb_pt,
     "lstm_step": lstm_step,
     "transformer_step": transformer_step,
     "conv1d_text_epoch": conv1d_text_epoch,

@@ -5,9 +5,11 @@
 //!   fit    Model::fit s/epoch and peak RSS: MNIST MLP (batch 128) and CNN (batch 64), CPU
 //!   load   loading a 100 MB safetensors checkpoint into an existing model
 //!   seq    step-2 training steps (CPU): LSTM, Transformer encoder, Conv1D text epoch, DCGAN
+//!   zoo    step-3 (CPU): ResNet-18 and BERT-base-shaped inference, GPT-2 small decoding
+//!          with the KV cache, loading a 500 MB torch.save checkpoint
 //!   gpu    on CUDA device 0: GEMM TFLOP/s at 4096 (f32, TF32, bf16), hand-written training
 //!          steps (MNIST MLP, 3×4096 MLP f32/TF32, S15 CNN), Model::fit epochs
-//! With no group, runs `core`, `fit`, `load` and `seq`. Prints a Markdown table: ours, PyTorch, ratio.
+//! With no group, runs `core`, `fit`, `load`, `seq` and `zoo`. Prints a Markdown table: ours, PyTorch, ratio.
 
 mod report;
 mod timing;
@@ -21,8 +23,11 @@ fn main() {
     if args.first().map(|s| s.as_str()) == Some("child") {
         return child(&args[1..]);
     }
-    let groups: Vec<&str> =
-        if args.is_empty() { vec!["core", "fit", "load", "seq"] } else { args.iter().map(|s| s.as_str()).collect() };
+    let groups: Vec<&str> = if args.is_empty() {
+        vec!["core", "fit", "load", "seq", "zoo"]
+    } else {
+        args.iter().map(|s| s.as_str()).collect()
+    };
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     println!("lol benchmarks: {threads} threads (both frameworks)");
     let mut rows: Vec<Row> = Vec::new();
@@ -58,8 +63,27 @@ fn main() {
                     rows.extend(alternate(3, threads, None, || workloads::seq_cpu::rows(name)));
                 }
             }
+            "zoo" => {
+                for name in ["resnet18_infer_b8", "bert_encoder_seq128", "gpt2_decode"] {
+                    rows.extend(alternate(3, threads, None, || workloads::zoo_cpu::rows(name)));
+                }
+                // The twin writes the .pt with torch.save; both sides then load it.
+                let path = workloads::zoo_cpu::pt_checkpoint_path();
+                twin::run(&["write_500mb_pt".to_string()], threads, Some(&path));
+                if path.is_file() {
+                    rows.extend(alternate(3, threads, Some(&path), || {
+                        workloads::zoo_cpu::load_pt(&path).map(|r| vec![r]).unwrap_or_else(|e| {
+                            eprintln!("load_500mb_pt failed: {e}");
+                            vec![]
+                        })
+                    }));
+                    std::fs::remove_file(&path).ok();
+                } else {
+                    eprintln!("load_500mb_pt skipped: the PyTorch twin could not write the checkpoint");
+                }
+            }
             "gpu" => rows.extend(alternate(1, threads, None, workloads::gpu::rows)),
-            other => eprintln!("unknown benchmark group `{other}` (known: core, fit, load, seq, gpu)"),
+            other => eprintln!("unknown benchmark group `{other}` (known: core, fit, load, seq, zoo, gpu)"),
         }
     }
     report::print(&rows);

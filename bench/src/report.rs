@@ -6,6 +6,8 @@ pub enum Unit {
     /// Throughput: higher is better.
     Gflops,
     Tflops,
+    /// Generated tokens per second.
+    PerSec,
     /// Time: lower is better.
     Seconds,
     Millis,
@@ -18,13 +20,14 @@ impl Unit {
         match self {
             Unit::Gflops => "GFLOP/s",
             Unit::Tflops => "TFLOP/s",
+            Unit::PerSec => "tokens/s",
             Unit::Seconds => "s",
             Unit::Millis => "ms",
             Unit::Mib => "MiB",
         }
     }
     pub fn higher_is_better(self) -> bool {
-        matches!(self, Unit::Gflops | Unit::Tflops)
+        matches!(self, Unit::Gflops | Unit::Tflops | Unit::PerSec)
     }
 }
 

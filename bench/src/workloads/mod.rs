@@ -5,3 +5,4 @@ pub mod fit_cpu;
 pub mod gpu;
 pub mod load;
 pub mod seq_cpu;
+pub mod zoo_cpu;

@@ -61,7 +61,7 @@ impl BertConfig {
             type_vocab_size: c.usize_or("type_vocab_size", d.type_vocab_size)?,
             layer_norm_eps: c.f64_or("layer_norm_eps", d.layer_norm_eps)?,
         };
-        if cfg.num_attention_heads == 0 || cfg.hidden_size % cfg.num_attention_heads != 0 {
+        if cfg.num_attention_heads == 0 || !cfg.hidden_size.is_multiple_of(cfg.num_attention_heads) {
             return Err(c.error(format!(
                 "hidden_size {} is not divisible by num_attention_heads {}",
                 cfg.hidden_size, cfg.num_attention_heads

@@ -63,7 +63,7 @@ impl Gpt2Config {
             activation_function: c.str_or("activation_function", "gelu_new")?,
             layer_norm_epsilon: c.f64_or("layer_norm_epsilon", 1e-5)?,
         };
-        if cfg.n_head == 0 || cfg.n_embd % cfg.n_head != 0 {
+        if cfg.n_head == 0 || !cfg.n_embd.is_multiple_of(cfg.n_head) {
             return Err(c.error(format!("n_embd {} is not divisible by n_head {}", cfg.n_embd, cfg.n_head)));
         }
         Ok(cfg)
@@ -331,7 +331,7 @@ fn choose(logits: &[f32], sampling: Sampling, g: &Generator) -> Result<u32> {
         Sampling::TopK { k, temperature } => (k.max(1), 1.0, temperature),
         Sampling::TopP { p, temperature } => (logits.len(), p, temperature),
     };
-    if !(temp > 0.0) || !(keep_p > 0.0 && keep_p <= 1.0) {
+    if temp.is_nan() || temp <= 0.0 || keep_p.is_nan() || keep_p <= 0.0 || keep_p > 1.0 {
         return Err(Error::arg("generate", format!("temperature {temp} must be > 0 and p {keep_p} in (0, 1]")));
     }
     let mut order: Vec<usize> = (0..logits.len()).collect();

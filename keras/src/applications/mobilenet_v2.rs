@@ -59,7 +59,7 @@ impl MobileNetV2Config {
                         .as_array()
                         .map(|a| a.iter().filter_map(|x| x.as_u64().map(|x| x as usize)).collect())
                         .unwrap_or_default();
-                    if vals.len() != 4 || vals.iter().any(|&x| x == 0) {
+                    if vals.len() != 4 || vals.contains(&0) {
                         return Err(c.error(format!("inverted_residual_setting row {r}: expected [t, c, n, s] > 0")));
                     }
                     out.push([vals[0], vals[1], vals[2], vals[3]]);
@@ -92,9 +92,9 @@ fn make_divisible(v: f64, divisor: usize) -> usize {
 /// Convolution + batch norm + ReLU6 (`Conv2dNormActivation`), "same" padding.
 fn conv_bn_relu6(cin: usize, cout: usize, k: usize, stride: usize, groups: usize) -> SequentialLayers {
     SequentialLayers::new()
-        .add(Conv2D::new(cin, cout, k).stride(stride).padding((k - 1) / 2).groups(groups).bias(false))
-        .add(BatchNorm2D::new(cout))
-        .add(Relu6)
+        .with(Conv2D::new(cin, cout, k).stride(stride).padding((k - 1) / 2).groups(groups).bias(false))
+        .with(BatchNorm2D::new(cout))
+        .with(Relu6)
 }
 
 /// An inverted residual block.
@@ -144,7 +144,7 @@ impl MobileNetV2 {
         let r = config.round_nearest;
         let mut input = make_divisible(32.0 * config.width_mult, r);
         let last = make_divisible(config.last_channel as f64 * config.width_mult.max(1.0), r);
-        let mut features = SequentialLayers::new().add(conv_bn_relu6(3, input, 3, 2, 1));
+        let mut features = SequentialLayers::new().with(conv_bn_relu6(3, input, 3, 2, 1));
         for &[t, c, n, s] in &config.inverted_residual_setting {
             let out = make_divisible(c as f64 * config.width_mult, r);
             for i in 0..n {
@@ -154,7 +154,7 @@ impl MobileNetV2 {
         }
         features.push(conv_bn_relu6(input, last, 1, 1, 1));
         let classifier =
-            SequentialLayers::new().add(Dropout::new(config.dropout)).add(Dense::new(last, config.num_classes));
+            SequentialLayers::new().with(Dropout::new(config.dropout)).with(Dense::new(last, config.num_classes));
         MobileNetV2 { features, classifier, config }
     }
 }

@@ -99,13 +99,13 @@ impl Vgg {
             }
         }
         let classifier = SequentialLayers::new()
-            .add(Dense::new(channels * 49, config.hidden))
-            .add(Relu)
-            .add(Dropout::new(config.dropout))
-            .add(Dense::new(config.hidden, config.hidden))
-            .add(Relu)
-            .add(Dropout::new(config.dropout))
-            .add(Dense::new(config.hidden, config.num_classes));
+            .with(Dense::new(channels * 49, config.hidden))
+            .with(Relu)
+            .with(Dropout::new(config.dropout))
+            .with(Dense::new(config.hidden, config.hidden))
+            .with(Relu)
+            .with(Dropout::new(config.dropout))
+            .with(Dense::new(config.hidden, config.num_classes));
         Vgg { features, classifier, config }
     }
 }

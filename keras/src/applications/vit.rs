@@ -77,10 +77,10 @@ impl VitConfig {
         if !c.bool_or("class_token", true)? {
             return Err(c.error("class_token = false is not supported".into()));
         }
-        if cfg.num_heads == 0 || cfg.embed_dim % cfg.num_heads != 0 {
+        if cfg.num_heads == 0 || !cfg.embed_dim.is_multiple_of(cfg.num_heads) {
             return Err(c.error(format!("embed_dim {} is not divisible by num_heads {}", cfg.embed_dim, cfg.num_heads)));
         }
-        if cfg.patch_size == 0 || cfg.img_size % cfg.patch_size != 0 {
+        if cfg.patch_size == 0 || !cfg.img_size.is_multiple_of(cfg.patch_size) {
             return Err(
                 c.error(format!("img_size {} is not a multiple of patch_size {}", cfg.img_size, cfg.patch_size))
             );

@@ -21,8 +21,8 @@ impl SequentialLayers {
     pub fn new() -> Self {
         SequentialLayers::default()
     }
-    /// Appends a layer (builder form).
-    pub fn add(mut self, layer: impl Layer + 'static) -> Self {
+    /// Appends a layer (builder form; `push` appends in place).
+    pub fn with(mut self, layer: impl Layer + 'static) -> Self {
         self.layers.push(Box::new(layer));
         self
     }

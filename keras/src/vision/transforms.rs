@@ -104,7 +104,7 @@ pub fn center_crop(x: &Tensor, size: usize) -> Result<Tensor> {
 /// `(x - mean[c]) / std[c]` per channel.
 pub fn normalize(x: &Tensor, mean: &[f32], std: &[f32]) -> Result<Tensor> {
     let (c, _, _) = chw(x, "normalize")?;
-    if mean.len() != c || std.len() != c || std.iter().any(|&s| s == 0.0) {
+    if mean.len() != c || std.len() != c || std.contains(&0.0) {
         return Err(Error::arg("normalize", format!("{c} channels with mean {mean:?} and std {std:?}")));
     }
     let m = Tensor::from_vec(mean.to_vec(), &[c, 1, 1], &x.device())?;

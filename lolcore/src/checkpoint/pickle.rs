@@ -482,7 +482,7 @@ fn long_from_le(b: &[u8]) -> Value {
 }
 
 fn pairs(items: Vec<Value>) -> PResult<Vec<(Value, Value)>> {
-    if items.len() % 2 != 0 {
+    if !items.len().is_multiple_of(2) {
         return Err("pickle: a dict has an odd number of items".into());
     }
     let mut out = Vec::with_capacity(items.len() / 2);

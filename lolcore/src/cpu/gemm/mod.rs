@@ -322,6 +322,9 @@ fn matvec(
     accumulate: bool,
     parallel: bool,
 ) {
+    if a.rs == 1 && a.cs != 1 && incy == 1 {
+        return matvec_columns(m, k, a, x, &mut y[..m], accumulate, parallel);
+    }
     let row = |i: usize| -> f32 {
         let base = a.offset + i * a.rs;
         if a.cs == 1 && x.rs == 1 {
@@ -341,7 +344,68 @@ fn matvec(
     }
 }
 
+/// `y = A·x` for an A whose columns are contiguous (`x·B` with B row-major, as in a
+/// decoder's one-token projections): y accumulates `x[j]·A[:, j]`, streaming A once.
+/// Each thread owns a contiguous range of y and walks every column over it.
+fn matvec_columns(m: usize, k: usize, a: MatRef<f32>, x: MatRef<f32>, y: &mut [f32], accumulate: bool, parallel: bool) {
+    let part = |i0: usize, c: &mut [f32]| {
+        if !accumulate {
+            c.fill(0.0);
+        }
+        let len = c.len();
+        for j in 0..k {
+            let xj = x.data[x.offset + j * x.rs];
+            let s = a.offset + j * a.cs + i0;
+            axpy(xj, &a.data[s..s + len], c);
+        }
+    };
+    let threads = num_threads();
+    if parallel && threads > 1 && m * k >= PAR_FLOPS / 2 {
+        let chunk = m.div_ceil(threads).div_ceil(16) * 16;
+        par_chunks_mut(y, chunk, |t, c| part(t * chunk, c));
+    } else {
+        part(0, y);
+    }
+}
+
+/// `y += alpha·x`, with AVX2/FMA where the CPU has them.
+fn axpy(alpha: f32, x: &[f32], y: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if kernel_avx2::available() {
+        // SAFETY: the CPU has AVX2 and FMA (checked above).
+        return unsafe { axpy_avx2(alpha, x, y) };
+    }
+    for (d, &v) in y.iter_mut().zip(x) {
+        *d += alpha * v;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn axpy_avx2(alpha: f32, x: &[f32], y: &mut [f32]) {
+    for (d, &v) in y.iter_mut().zip(x) {
+        *d = alpha.mul_add(v, *d);
+    }
+}
+
 fn dot(a: &[f32], b: &[f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if kernel_avx2::available() {
+        // SAFETY: the CPU has AVX2 and FMA (checked above).
+        return unsafe { dot_avx2(a, b) };
+    }
+    dot_portable(a, b)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
+    // The same body, compiled with 256-bit registers.
+    dot_portable(a, b)
+}
+
+#[inline(always)]
+fn dot_portable(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; 8];
     let ca = a.chunks_exact(8);
     let cb = b.chunks_exact(8);
@@ -471,6 +535,10 @@ mod tests {
             (200, 3100, 7),
             (10, 20, 8000),
             (16, 9, 20000),
+            // One row (a decoder's token) large enough to go parallel; full panels of
+            // a transposed B with k not a multiple of 8.
+            (1, 3000, 800),
+            (40, 64, 777),
         ] {
             let av: Vec<f32> = (0..m * k + 3).map(|_| rnd()).collect();
             let bv: Vec<f32> = (0..k * n + 5).map(|_| rnd()).collect();
