@@ -45,11 +45,17 @@ fn unfold_image<T: GemmElem>(x: &[T], g: &ConvGeom, b: usize, cols: &mut [T], pa
     }
 }
 
+/// Output planes smaller than this are convolved for the whole batch in one GEMM.
+const BATCH_GEMM_MAX_HW: usize = 256;
+
 fn forward<T: GemmElem>(x: &[T], w: &[T], bias: Option<&[T]>, g: &ConvGeom) -> Vec<T> {
     let groups = g.p.groups;
     let (cg, og) = (g.c / groups, g.o / groups);
     let k = cg * g.kh * g.kw;
     let hw = g.ho * g.wo;
+    if g.n > 1 && hw < BATCH_GEMM_MAX_HW {
+        return forward_batched(x, w, bias, g);
+    }
     let mut out = pool::take::<T>(g.n * g.o * hw);
     each_image(&mut out, g.o * hw, |b, y, par| {
         let mut cols = pool::take::<T>(g.c * g.kh * g.kw * hw);
@@ -182,6 +188,38 @@ pub fn conv2d(
         }
         (a, _, _) => return Err(Error::unsupported_dtype("conv2d", a.dtype(), Device::Cpu)),
     })
+}
+
+/// The whole batch as one product `W[o, k] · cols[k, n·hw]`: for small planes (the deep
+/// stages of a ResNet, 14×14 and 7×7) per-image GEMMs are too narrow to fill the
+/// micro-kernel's 16-wide tiles and pack every weight once per image.
+fn forward_batched<T: GemmElem>(x: &[T], w: &[T], bias: Option<&[T]>, g: &ConvGeom) -> Vec<T> {
+    let groups = g.p.groups;
+    let (cg, og) = (g.c / groups, g.o / groups);
+    let k = cg * g.kh * g.kw;
+    let (hw, nhw) = (g.ho * g.wo, g.n * g.ho * g.wo);
+    let mut cols = pool::take::<T>(g.c * g.kh * g.kw * nhw);
+    par_chunks_mut(&mut cols, nhw, |r, row| im2col_row(x, g, 0, g.n, r, row));
+    let mut prod = pool::take::<T>(g.o * nhw);
+    for gi in 0..groups {
+        let am = MatRef { data: w, offset: gi * og * k, rs: k, cs: 1 };
+        let bm = MatRef { data: &cols[..], offset: gi * k * nhw, rs: nhw, cs: 1 };
+        T::gemm(og, nhw, k, am, bm, &mut prod[gi * og * nhw..(gi + 1) * og * nhw], false, true);
+    }
+    pool::recycle(cols);
+    // [o, n, hw] → [n, o, hw], with the bias.
+    let mut out = pool::take::<T>(g.n * g.o * hw);
+    par_chunks_mut(&mut out, g.o * hw, |b, y| {
+        for (o, plane) in y.chunks_mut(hw).enumerate() {
+            let src = &prod[o * nhw + b * hw..o * nhw + (b + 1) * hw];
+            match bias {
+                Some(bv) => plane.iter_mut().zip(src).for_each(|(d, &v)| *d = v + bv[o]),
+                None => plane.copy_from_slice(src),
+            }
+        }
+    });
+    pool::recycle(prod);
+    out
 }
 
 /// Gradient of conv2d with respect to its input (a transposed convolution of `gy`).

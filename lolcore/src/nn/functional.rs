@@ -109,7 +109,19 @@ pub fn batch_norm(
         })?;
         (mean, var)
     } else {
-        (running_mean.reshape(&stat)?, running_var.reshape(&stat)?)
+        // Inference: one scale and one shift per channel, two passes over x (PyTorch's
+        // CPU kernel folds the same way).
+        let inv = running_var.add_scalar(eps)?.sqrt()?.recip()?;
+        let scale = match weight {
+            Some(w) => w.mul(&inv)?,
+            None => inv,
+        };
+        let moved = running_mean.mul(&scale)?.mul_scalar(-1.0)?;
+        let shift = match bias {
+            Some(b) => b.add(&moved)?,
+            None => moved,
+        };
+        return x.mul(&scale.reshape(&stat)?)?.add(&shift.reshape(&stat)?);
     };
     let mut y = x.sub(&mean)?.div(&var.add_scalar(eps)?.sqrt()?)?;
     if let Some(w) = weight {
