@@ -1,6 +1,7 @@
 //! Mutation fuzzing of the checkpoint reader: files PyTorch, NumPy and safetensors
 //! wrote, with bytes flipped, lengths overwritten by extreme values, cut short,
-//! spliced and duplicated. Every case must end in `Ok` or `Err`: never a panic, and
+//! spliced and duplicated; half the cases of a torch file change only its pickle, so
+//! the unpickler sees hostile opcodes inside a well-formed zip or legacy frame. Every case must end in `Ok` or `Err`: never a panic, and
 //! never one allocation above 512 MiB (the allocator below fails the process if so).
 //!
 //! `LOL_FUZZ_CASES=100000 cargo test --release -p lolcore --test checkpoint_fuzz`
@@ -65,7 +66,38 @@ fn seeds() -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// Where a pickle starts in a file (its protocol-2 header), if it has one: mutating
+/// only there keeps the zip or legacy framing intact and reaches the unpickler.
+fn pickle_start(b: &[u8]) -> Option<usize> {
+    b.windows(2).position(|w| w == b"\x80\x02")
+}
+
+/// Flips, overwrites and extreme values inside the pickle, the framing left whole.
+fn mutate_pickle(r: &mut Rng, src: &[u8], at: usize) -> Vec<u8> {
+    let mut b = src.to_vec();
+    let span = (b.len() - at).min(4096);
+    for _ in 0..1 + r.below(3) {
+        let i = at + r.below(span);
+        match r.below(3) {
+            0 => b[i] ^= 1 << r.below(8),
+            1 => b[i] = r.next() as u8,
+            _ => {
+                let v = [0u8, 1, 0x7f, 0xff][r.below(4)];
+                for k in 0..[1, 2, 4][r.below(3)] {
+                    if i + k < b.len() {
+                        b[i + k] = v;
+                    }
+                }
+            }
+        }
+    }
+    b
+}
+
 fn mutate(r: &mut Rng, src: &[u8], other: &[u8]) -> Vec<u8> {
+    if let Some(at) = pickle_start(src).filter(|_| r.below(2) == 0) {
+        return mutate_pickle(r, src, at);
+    }
     let mut b = src.to_vec();
     for _ in 0..1 + r.below(4) {
         if b.is_empty() {
