@@ -13,6 +13,8 @@ mod sharded;
 mod torch_file;
 
 use crate::error::{Error, Result};
+pub(crate) use crate::layout::contiguous_strides;
+pub(crate) use crate::safetensors::element_size;
 use crate::DType;
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -82,17 +84,6 @@ impl TensorEntry {
     }
 }
 
-/// Element size of a safetensors dtype name.
-pub(crate) fn element_size(dtype_name: &str) -> Option<usize> {
-    Some(match dtype_name {
-        "F64" | "I64" | "U64" => 8,
-        "F32" | "I32" | "U32" => 4,
-        "F16" | "BF16" | "I16" | "U16" => 2,
-        "I8" | "U8" | "BOOL" => 1,
-        _ => return None,
-    })
-}
-
 /// Views may repeat elements (stride 0), but a view may not make a file balloon: at
 /// most this many elements beyond its storage's own count.
 const MAX_EXPANSION: usize = 1 << 24;
@@ -138,14 +129,6 @@ pub(crate) fn entry(
         _ => return Err(format!("{name}: its data lies outside the file")),
     }
     Ok(TensorEntry { name, dtype_name: dtype_name.to_string(), shape, data })
-}
-
-pub(crate) fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
-    let mut s = vec![1; shape.len()];
-    for i in (0..shape.len().saturating_sub(1)).rev() {
-        s[i] = s[i + 1] * shape[i + 1].max(1);
-    }
-    s
 }
 
 /// An open checkpoint: every tensor's name, dtype and shape, values read on demand.

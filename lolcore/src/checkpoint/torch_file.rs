@@ -10,6 +10,7 @@
 
 use super::pickle::{storage_from_pid, PResult, StorageRef, TensorRef, Unpickler, Value};
 use super::{entry, zip_entry, Blob, TensorData, TensorEntry};
+use crate::nn::join_name;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -43,14 +44,6 @@ pub(crate) fn flatten(root: &Value) -> PResult<Vec<(String, Rc<TensorRef>)>> {
     Ok(out)
 }
 
-fn join(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() {
-        key.to_string()
-    } else {
-        format!("{prefix}.{key}")
-    }
-}
-
 fn walk(
     v: &Value,
     name: String,
@@ -76,18 +69,18 @@ fn walk(
                     // Keys that name nothing a state dict uses (tuples, floats) are skipped.
                     _ => continue,
                 };
-                walk(v, join(&name, &key), depth + 1, visits, out)?;
+                walk(v, join_name(&name, &key), depth + 1, visits, out)?;
             }
         }
         Value::List(l) => {
             let l = l.try_borrow().map_err(|_| "a list that contains itself".to_string())?;
             for (i, v) in l.iter().enumerate() {
-                walk(v, join(&name, &i.to_string()), depth + 1, visits, out)?;
+                walk(v, join_name(&name, &i.to_string()), depth + 1, visits, out)?;
             }
         }
         Value::Tuple(t) => {
             for (i, v) in t.iter().enumerate() {
-                walk(v, join(&name, &i.to_string()), depth + 1, visits, out)?;
+                walk(v, join_name(&name, &i.to_string()), depth + 1, visits, out)?;
             }
         }
         _ => {}
@@ -180,14 +173,13 @@ pub(crate) fn is_legacy(b: &[u8]) -> bool {
 pub(crate) fn read_legacy(blob: &Blob) -> PResult<Vec<TensorEntry>> {
     let b = blob.as_slice();
     let mut pos = LEGACY_MAGIC.len();
-    let next = |pos: &mut usize, storages: Option<&mut Vec<(StorageRef, Option<Value>)>>| -> PResult<Value> {
+    let next = |pos: &mut usize, storages: Option<&mut Vec<(StorageRef, Value)>>| -> PResult<Value> {
         let mut up = Unpickler::new(&b[*pos..]);
         let v = match storages {
             Some(list) => {
                 let mut pl = |pid: Value| -> PResult<Value> {
                     let s = storage_from_pid(&pid)?;
-                    let view = pid.clone();
-                    list.push((s.clone(), Some(view)));
+                    list.push((s.clone(), pid));
                     Ok(Value::Storage(Rc::new(s)))
                 };
                 up.load(&mut pl)?
@@ -214,7 +206,7 @@ pub(crate) fn read_legacy(blob: &Blob) -> PResult<Vec<TensorEntry>> {
     };
     let mut declared = Vec::new();
     let root = next(&mut pos, Some(&mut declared))?;
-    if declared.iter().any(|(_, pid)| matches!(pid, Some(p) if legacy_view(p))) {
+    if declared.iter().any(|(_, pid)| legacy_view(pid)) {
         return Err("legacy torch.save with storage views (PyTorch < 1.0) is not supported".into());
     }
     let keys = match next(&mut pos, None)? {

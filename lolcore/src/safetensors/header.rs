@@ -32,7 +32,8 @@ pub struct Header {
     pub data_start: usize,
 }
 
-fn element_size(name: &str) -> Option<usize> {
+/// Bytes per element of a dtype as safetensors names it.
+pub(crate) fn element_size(name: &str) -> Option<usize> {
     Some(match name {
         "BOOL" | "U8" | "I8" | "F8_E4M3" | "F8_E5M2" => 1,
         "F16" | "BF16" | "I16" | "U16" => 2,

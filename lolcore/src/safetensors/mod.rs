@@ -7,6 +7,7 @@ mod module_io;
 mod name_suggestions;
 mod save;
 
+pub(crate) use header::element_size;
 pub use header::{parse as parse_header, Header, TensorInfo};
 pub use load::{load, SafeTensors};
 pub use module_io::{load_checkpoint, load_module, save_module, LoadOptions, LoadReport, Remap};
