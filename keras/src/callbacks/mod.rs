@@ -32,15 +32,26 @@ pub trait TrainingModel {
     /// Asks `fit` to stop after the current batch.
     fn stop_training(&mut self);
     fn stop_requested(&self) -> bool;
+    /// Every parameter and buffer by name (shared tensors, not copies: read, don't keep).
+    fn named_weights(&self) -> Vec<(String, Tensor)>;
 }
 
 /// Per-batch values, read from the device only when asked for (a host sync).
 pub struct BatchLogs<'a> {
     pub(crate) loss: &'a Tensor,
     pub batch_size: usize,
+    /// Optimizer steps taken since `fit` started, this one included (across epochs).
+    pub global_step: usize,
+    /// This batch's gradients by parameter name; present only when a callback's
+    /// `wants_gradients` returned true (collecting them costs a little every batch).
+    pub(crate) gradients: Option<&'a [(String, Tensor)]>,
 }
 
 impl BatchLogs<'_> {
+    /// The gradients of this batch by parameter name (see `Callback::wants_gradients`).
+    pub fn gradients(&self) -> Option<&[(String, Tensor)]> {
+        self.gradients
+    }
     /// This batch's loss (waits for the device).
     pub fn loss(&self) -> Result<f64> {
         self.loss.to_dtype(lolcore::DType::F64)?.to_scalar::<f64>()
@@ -50,6 +61,10 @@ impl BatchLogs<'_> {
 /// Hooks called by `fit`, with Keras's names. Every hook has a default that does nothing.
 #[allow(unused_variables)]
 pub trait Callback {
+    /// True when `on_train_batch_end` needs `BatchLogs::gradients`.
+    fn wants_gradients(&self) -> bool {
+        false
+    }
     fn on_train_begin(&mut self, model: &mut dyn TrainingModel) -> Result<()> {
         Ok(())
     }

@@ -214,4 +214,7 @@ impl<M: Module + Forward> TrainingModel for Model<M> {
     fn stop_requested(&self) -> bool {
         self.stop
     }
+    fn named_weights(&self) -> Vec<(String, Tensor)> {
+        self.module.state_dict()
+    }
 }

@@ -103,6 +103,7 @@ impl<M: Module + Forward> Model<M> {
             cb.on_train_begin(self)?;
         }
         let mut targets_checked = false;
+        let mut global_step = 0usize;
         for epoch in opts.initial_epoch..opts.epochs {
             for cb in callbacks.iter_mut() {
                 cb.on_epoch_begin(epoch, self)?;
@@ -134,7 +135,9 @@ impl<M: Module + Forward> Model<M> {
                     self.compiled(op)?.loss.check_targets(y, classes)?;
                     targets_checked = true;
                 }
-                let loss = self.train_step(&pred, &yb)?;
+                let want_grads = callbacks.iter().any(|cb| cb.wants_gradients());
+                let (loss, grads) = self.train_step(&pred, &yb, want_grads)?;
+                global_step += 1;
                 meter.add(&loss, idx.len())?;
                 for s in states.iter_mut() {
                     s.update(&pred, &yb)?;
@@ -145,7 +148,7 @@ impl<M: Module + Forward> Model<M> {
                 } else {
                     progress.update(step + 1, None);
                 }
-                let bl = BatchLogs { loss: &loss, batch_size: idx.len() };
+                let bl = BatchLogs { loss: &loss, batch_size: idx.len(), global_step, gradients: grads.as_deref() };
                 for cb in callbacks.iter_mut() {
                     cb.on_train_batch_end(step, &bl, self)?;
                 }
@@ -193,8 +196,14 @@ impl<M: Module + Forward> Model<M> {
         Ok(logs)
     }
 
-    /// Loss, backward and one optimizer step; returns the (detached) loss.
-    fn train_step(&mut self, pred: &Tensor, target: &Tensor) -> Result<Tensor> {
+    /// Loss, backward and one optimizer step; returns the (detached) loss and, when asked,
+    /// the gradients by parameter name.
+    fn train_step(
+        &mut self,
+        pred: &Tensor,
+        target: &Tensor,
+        want_grads: bool,
+    ) -> Result<(Tensor, Option<Vec<(String, Tensor)>>)> {
         let c = self.compiled.as_mut().ok_or_else(|| Error::arg("fit", "the model is not compiled"))?;
         let loss = c.loss.compute(pred, target)?;
         if loss.numel() != 1 {
@@ -202,7 +211,10 @@ impl<M: Module + Forward> Model<M> {
         }
         let grads = loss.backward()?;
         c.optimizer.step(&grads)?;
-        Ok(loss.detach())
+        let named = want_grads.then(|| {
+            self.module.named_parameters().into_iter().filter_map(|(n, p)| grads.get(&p).map(|g| (n, g.clone()))).collect()
+        });
+        Ok((loss.detach(), named))
     }
 
     /// One optimizer step on one batch (training mode); returns its loss and metrics.
@@ -217,7 +229,7 @@ impl<M: Module + Forward> Model<M> {
         let pred = self.module.forward(&xb)?;
         let classes = (pred.rank() == 2).then(|| pred.dims()[1]);
         self.compiled(op)?.loss.check_targets(&yb, classes)?;
-        let loss = self.train_step(&pred, &yb)?;
+        let (loss, _) = self.train_step(&pred, &yb, false)?;
         let mut states = self.metric_states();
         for s in states.iter_mut() {
             s.update(&pred, &yb)?;
