@@ -33,7 +33,7 @@ pub use lolcore;
 pub use lolcore::nn::functional;
 pub use lolcore::{sequential, Module};
 pub use lolcore::{DType, Device, Error, Result, Tensor};
-pub use model::{FitOptions, Model, Scores};
+pub use model::{FitOptions, Model, Scores, TrainingProgress};
 pub use progress::Verbosity;
 
 /// What generated code refers to. Not a public API.

@@ -78,7 +78,9 @@ fn labels_u32(pred: &Tensor, target: &Tensor, name: &str) -> Result<Tensor> {
     target.reshape(&[n])?.to_dtype(DType::U32)
 }
 
-fn binary_parts(pred: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
+/// Predicted and true 0/1 values; predictions threshold at 0.5 for probabilities and at 0
+/// for logits (the same decision).
+fn binary_parts(pred: &Tensor, target: &Tensor, probabilities: bool) -> Result<(Tensor, Tensor)> {
     if pred.numel() != target.numel() {
         return Err(Error::shape(
             "metric",
@@ -86,13 +88,13 @@ fn binary_parts(pred: &Tensor, target: &Tensor) -> Result<(Tensor, Tensor)> {
         ));
     }
     let n = pred.numel();
-    let p = pred.reshape(&[n])?.gt_scalar(0.0)?.to_dtype(DType::F32)?;
+    let p = pred.reshape(&[n])?.gt_scalar(if probabilities { 0.5 } else { 0.0 })?.to_dtype(DType::F32)?;
     let t = target.reshape(&[n])?.to_dtype(DType::F32)?.gt_scalar(0.5)?.to_dtype(DType::F32)?;
     Ok((p, t))
 }
 
 /// Per-batch counts for one metric, as an f32 vector on the predictions' device.
-fn batch_counts(metric: Metric, pred: &Tensor, target: &Tensor) -> Result<Tensor> {
+fn batch_counts(metric: Metric, pred: &Tensor, target: &Tensor, probabilities: bool) -> Result<Tensor> {
     let n = pred.dims().first().copied().unwrap_or(1) as f64;
     let count = |t: &Tensor| -> Result<Tensor> { t.to_dtype(DType::F32)?.sum_all()?.reshape(&[1]) };
     let total = Tensor::full(n, &[1], &pred.device())?;
@@ -106,7 +108,7 @@ fn batch_counts(metric: Metric, pred: &Tensor, target: &Tensor) -> Result<Tensor
             Tensor::cat(&[count(&hit)?, total], 0)
         }
         Metric::BinaryAccuracy => {
-            let (p, t) = binary_parts(pred, target)?;
+            let (p, t) = binary_parts(pred, target, probabilities)?;
             Tensor::cat(&[count(&p.eq(&t)?)?, total], 0)
         }
         Metric::TopKAccuracy(k) => {
@@ -134,14 +136,15 @@ fn batch_counts(metric: Metric, pred: &Tensor, target: &Tensor) -> Result<Tensor
             )
         }
         Metric::Precision | Metric::Recall => {
-            let (p, t) = binary_parts(pred, target)?;
+            let (p, t) = binary_parts(pred, target, probabilities)?;
             let tp = p.mul(&t)?.sum_all()?.reshape(&[1])?;
             let denom = if metric == Metric::Precision { p.sum_all()? } else { t.sum_all()? };
             Tensor::cat(&[tp, denom.reshape(&[1])?], 0)
         }
         Metric::Auc => {
             let nn = pred.numel();
-            let prob = pred.reshape(&[nn, 1])?.to_dtype(DType::F32)?.sigmoid()?;
+            let scores = pred.reshape(&[nn, 1])?.to_dtype(DType::F32)?;
+            let prob = if probabilities { scores } else { scores.sigmoid()? };
             let thr = Tensor::arange_step(
                 0.0,
                 1.0 + 0.5 / (AUC_THRESHOLDS - 1) as f64,
@@ -203,8 +206,13 @@ impl MetricState {
     }
     /// Adds one batch (on the device: no host sync).
     pub fn update(&mut self, pred: &Tensor, target: &Tensor) -> Result<()> {
+        self.update_with(pred, target, pred.logits().is_some())
+    }
+    /// `update` with `pred` read as probabilities (binary metrics threshold at 0.5, AUC
+    /// uses them as they are) or as logits (threshold 0, AUC applies a sigmoid).
+    pub fn update_with(&mut self, pred: &Tensor, target: &Tensor, probabilities: bool) -> Result<()> {
         no_grad(|| {
-            let c = batch_counts(self.metric, &pred.detach(), target)?;
+            let c = batch_counts(self.metric, &pred.detach(), target, probabilities)?;
             self.counts = Some(match self.counts.take() {
                 Some(acc) => acc.add(&c)?,
                 None => c,

@@ -1,16 +1,16 @@
 //! Everything a model file needs: `use keras::prelude::*;`.
 
 pub use crate::callbacks::{
-    Callback, CsvLogger, EarlyStopping, LambdaCallback, LearningRateScheduler, ModelCheckpoint, ReduceLrOnPlateau,
-    TerminateOnNaN,
+    BackupAndRestore, Callback, CsvLogger, EarlyStopping, LambdaCallback, LearningRateScheduler, ModelCheckpoint,
+    ReduceLrOnPlateau, TerminateOnNaN,
 };
-pub use crate::data::{DataLoader, Dataset, TensorDataset};
+pub use crate::data::{BatchSource, DataLoader, Dataset, TensorDataset};
 pub use crate::layers::Activation;
 pub use crate::layers::*;
 pub use crate::losses::{Loss, Reduction};
 pub use crate::metrics::Metric;
 pub use crate::sequential;
-pub use crate::{FitOptions, History, Logs, Model, Scores, Verbosity};
+pub use crate::{FitOptions, History, Logs, Model, Scores, TrainingProgress, Verbosity};
 // The trait and the derive macro, both named `Module` (as serde's `Serialize`).
 pub use lolcore::nn::{Forward, Init};
 pub use lolcore::optim::{Adagrad, Adam, AdamW, CosineAnnealingLr, ExponentialLr, Optimizer, RmsProp, Sgd, StepLr};

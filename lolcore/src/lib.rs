@@ -49,7 +49,7 @@ pub use ops::conv_transpose::{ConvTranspose1dParams, ConvTranspose2dParams};
 pub use ops::pad::PadMode;
 pub use ops::pool_params::{Pool1dParams, Pool2dParams};
 pub use rng::{manual_seed, with_generator, Generator};
-pub use tensor::{Tensor, TensorId};
+pub use tensor::{Probabilities, Tensor, TensorId};
 
 pub use half::{bf16, f16};
 /// `#[derive(Module)]` and `sequential!` (also re-exported by `keras`).

@@ -117,6 +117,14 @@ impl Generator {
     pub fn next_seed(&self) -> u64 {
         self.lock().next_u64()
     }
+    /// The stream's position (to save in a training checkpoint).
+    pub fn state(&self) -> [u64; 4] {
+        self.lock().s
+    }
+    /// Puts the stream back at a position from `state`.
+    pub fn set_state(&self, s: [u64; 4]) {
+        self.lock().s = s;
+    }
     /// Runs `f` on the stream.
     pub fn with<R>(&self, f: impl FnOnce(&mut Rng) -> R) -> R {
         f(&mut self.lock())

@@ -1,6 +1,7 @@
 //! Callbacks: hooks into `fit` with Keras's names, given access to the model through
 //! `TrainingModel` (weights, learning rate, stopping).
 
+mod backup_and_restore;
 mod csv_logger;
 mod early_stopping;
 mod lambda;
@@ -8,6 +9,7 @@ mod lr;
 mod model_checkpoint;
 mod terminate_on_nan;
 
+pub use backup_and_restore::BackupAndRestore;
 pub use csv_logger::CsvLogger;
 pub use early_stopping::EarlyStopping;
 pub use lambda::LambdaCallback;
@@ -83,6 +85,18 @@ pub trait Callback {
     }
     fn on_train_batch_end(&mut self, batch: usize, logs: &BatchLogs<'_>, model: &mut dyn TrainingModel) -> Result<()> {
         Ok(())
+    }
+    /// Values to keep in a training checkpoint (bests, patience counters); `fit` gives
+    /// them back through `set_state` when `BackupAndRestore` resumes a run.
+    fn state(&self) -> Vec<(String, f64)> {
+        vec![]
+    }
+    fn set_state(&mut self, state: &[(String, f64)]) -> Result<()> {
+        Ok(())
+    }
+    /// `Some` for `BackupAndRestore` only: how `fit` finds it among the callbacks.
+    fn as_backup(&mut self) -> Option<&mut BackupAndRestore> {
+        None
     }
 }
 

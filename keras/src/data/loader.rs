@@ -67,6 +67,10 @@ impl<D: Dataset + 'static> DataLoader<D> {
         self.prefetch = n.max(1);
         self
     }
+    /// The generator given with `generator(..)`, if any.
+    pub fn own_generator(&self) -> Option<&Generator> {
+        self.generator.as_ref()
+    }
     pub fn dataset(&self) -> &D {
         &self.dataset
     }

@@ -3,7 +3,7 @@
 
 use super::stateless_module;
 use lolcore::nn::Forward;
-use lolcore::{Result, Tensor};
+use lolcore::{Probabilities, Result, Tensor};
 
 /// An activation applied by a layer to its output.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
@@ -36,11 +36,11 @@ impl Activation {
         match *self {
             Activation::Linear => Ok(x.clone()),
             Activation::Relu => x.relu(),
-            Activation::Sigmoid => x.sigmoid(),
+            Activation::Sigmoid => Ok(x.sigmoid()?.with_logits(Probabilities::Sigmoid, x)),
             Activation::Tanh => x.tanh(),
             Activation::Gelu => x.gelu(),
             Activation::LeakyRelu(s) => x.leaky_relu(s),
-            Activation::Softmax => x.softmax(-1),
+            Activation::Softmax => Ok(x.softmax(-1)?.with_logits(Probabilities::Softmax, x)),
             Activation::LogSoftmax => x.log_softmax(-1),
             Activation::Elu(a) => x.elu(a),
             Activation::Selu => x.selu(),
@@ -75,9 +75,10 @@ activation_layer!(
     |x| x.relu()
 );
 activation_layer!(
-    /// `1 / (1 + e^−x)`.
+    /// `1 / (1 + e^−x)`. Its output remembers `x`, so a binary cross-entropy after it is
+    /// computed from the logits (see `Loss::from_logits`).
     Sigmoid,
-    |x| x.sigmoid()
+    |x| Ok(x.sigmoid()?.with_logits(Probabilities::Sigmoid, x))
 );
 activation_layer!(
     /// Hyperbolic tangent.
@@ -130,8 +131,12 @@ impl Softmax {
 }
 
 impl Forward for Softmax {
+    /// Over the last dim, the output remembers `x`, so a cross-entropy after it is
+    /// computed from the logits (see `Loss::from_logits`).
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        x.softmax(self.dim)
+        let p = x.softmax(self.dim)?;
+        let last = self.dim == -1 || (x.rank() > 0 && self.dim == x.rank() as i64 - 1);
+        Ok(if last { p.with_logits(Probabilities::Softmax, x) } else { p })
     }
 }
 stateless_module!(Softmax);

@@ -1,11 +1,15 @@
 //! `Model`: a module with an optimizer, a loss and metrics, trained by `fit` where the
 //! module lives (CPU or CUDA), Keras-style.
 
+mod evaluate;
+mod fit_data;
 mod options;
 mod summary;
 mod train;
+mod training_state;
 
 pub use options::FitOptions;
+pub use training_state::TrainingProgress;
 
 use crate::callbacks::TrainingModel;
 use crate::losses::LossConfig;

@@ -1,24 +1,38 @@
 //! `fit`'s options, Keras's keyword arguments as a builder.
 
 use crate::callbacks::Callback;
+use crate::data::BatchSource;
 use crate::progress::Verbosity;
 use lolcore::Tensor;
 
-/// Options for `Model::fit_with`:
+/// Options for `Model::fit_with` and `Model::fit_loader_with`:
 /// `FitOptions::new(10, 128).validation_split(0.1).callback(&mut early_stopping)`.
 pub struct FitOptions<'a> {
     pub epochs: usize,
+    /// Samples per batch when fitting tensors (a loader has its own batch size).
     pub batch_size: usize,
     /// Fraction of the samples (the last ones, before shuffling, as Keras) held out.
     pub validation_split: f64,
     pub validation_data: Option<(Tensor, Tensor)>,
-    /// Reshuffle the training samples every epoch (seeded by `manual_seed`).
+    /// Validation batches from a loader (Keras's `validation_data=dataset`).
+    pub validation_loader: Option<&'a dyn BatchSource>,
+    /// Reshuffle the training samples every epoch (seeded by `manual_seed`). A loader
+    /// shuffles as it was built to.
     pub shuffle: bool,
     /// Borrowed, so their state (`stopped_epoch`, `saved` ...) can be read after `fit`.
     pub callbacks: Vec<&'a mut dyn Callback>,
     pub verbose: Verbosity,
     /// The epoch to start at (resuming a run).
     pub initial_epoch: usize,
+    /// Batches per epoch. With a loader, batches continue from where the previous epoch
+    /// stopped and a new pass over the data (reshuffled) starts when one runs out, as
+    /// with a repeated `tf.data` dataset; with tensors, the epoch's order is cut short.
+    pub steps_per_epoch: Option<usize>,
+    /// Keras's `class_weight`: weight by class index, multiplying each training sample's
+    /// loss by its class's weight.
+    pub class_weight: Option<Vec<(usize, f64)>>,
+    /// Keras's `sample_weight`: one weight per training sample `[n]` (tensors only).
+    pub sample_weight: Option<Tensor>,
 }
 
 impl<'a> FitOptions<'a> {
@@ -28,11 +42,19 @@ impl<'a> FitOptions<'a> {
             batch_size,
             validation_split: 0.0,
             validation_data: None,
+            validation_loader: None,
             shuffle: true,
             callbacks: vec![],
             verbose: Verbosity::ProgressBar,
             initial_epoch: 0,
+            steps_per_epoch: None,
+            class_weight: None,
+            sample_weight: None,
         }
+    }
+    /// `new(epochs, 32)`: for `fit_loader_with`, where the loader sets the batch size.
+    pub fn epochs(epochs: usize) -> Self {
+        Self::new(epochs, 32)
     }
     pub fn validation_split(mut self, f: f64) -> Self {
         self.validation_split = f;
@@ -40,6 +62,11 @@ impl<'a> FitOptions<'a> {
     }
     pub fn validation_data(mut self, x: &Tensor, y: &Tensor) -> Self {
         self.validation_data = Some((x.clone(), y.clone()));
+        self
+    }
+    /// Validates on a loader's batches after every epoch.
+    pub fn validation_loader(mut self, loader: &'a dyn BatchSource) -> Self {
+        self.validation_loader = Some(loader);
         self
     }
     pub fn shuffle(mut self, on: bool) -> Self {
@@ -56,6 +83,21 @@ impl<'a> FitOptions<'a> {
     }
     pub fn initial_epoch(mut self, e: usize) -> Self {
         self.initial_epoch = e;
+        self
+    }
+    pub fn steps_per_epoch(mut self, steps: usize) -> Self {
+        self.steps_per_epoch = Some(steps);
+        self
+    }
+    /// `class_weight={0: 1.0, 1: 5.0}` is `.class_weight([(0, 1.0), (1, 5.0)])`. Every
+    /// class that occurs must have a weight. Labels are read as Keras reads them:
+    /// integer labels as they are, one-hot rows by their argmax, 0/1 floats rounded.
+    pub fn class_weight(mut self, weights: impl IntoIterator<Item = (usize, f64)>) -> Self {
+        self.class_weight = Some(weights.into_iter().collect());
+        self
+    }
+    pub fn sample_weight(mut self, w: &Tensor) -> Self {
+        self.sample_weight = Some(w.clone());
         self
     }
 }

@@ -1,6 +1,6 @@
 //! Adagrad.
 
-use super::{delegate_groups, Optimizer, State, UpdateRule};
+use super::{delegate_groups, grad_transform_builders, Optimizer, State, UpdateRule};
 use crate::autograd::Gradients;
 use crate::error::Result;
 use crate::tensor::Tensor;
@@ -30,6 +30,7 @@ impl Adagrad {
         self.lr_decay = d;
         self
     }
+    grad_transform_builders!();
     pub fn params(mut self, params: Vec<Tensor>) -> Self {
         // A duplicate parameter is reported by the first `step`.
         self.state.add_or_defer(params, self.lr);

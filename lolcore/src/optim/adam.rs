@@ -1,6 +1,6 @@
 //! Adam and AdamW.
 
-use super::{delegate_groups, Optimizer, State, UpdateRule};
+use super::{delegate_groups, grad_transform_builders, Optimizer, State, UpdateRule};
 use crate::autograd::Gradients;
 use crate::error::Result;
 use crate::tensor::Tensor;
@@ -33,6 +33,7 @@ macro_rules! adam_like {
                 self.weight_decay = w;
                 self
             }
+            grad_transform_builders!();
             /// Adds `params` as a group at the default learning rate.
             pub fn params(mut self, params: Vec<Tensor>) -> Self {
                 // A duplicate parameter is reported by the first `step`.

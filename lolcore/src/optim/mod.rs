@@ -18,14 +18,18 @@ mod adagrad;
 mod adam;
 mod apply;
 mod clip;
+mod grad_transform;
 mod rmsprop;
 mod rule;
 mod schedule;
 mod sgd;
+mod state_dict;
 
 pub use adagrad::Adagrad;
 pub use adam::{Adam, AdamW};
 pub use clip::{clip_grad_norm, clip_grad_value};
+pub(crate) use grad_transform::grad_transform_builders;
+use grad_transform::GradTransform;
 pub use rmsprop::RmsProp;
 pub(crate) use rule::UpdateRule;
 pub use schedule::{apply_schedule, CosineAnnealingLr, ExponentialLr, LrSchedule, Plateau, PlateauScheduler, StepLr};
@@ -72,6 +76,15 @@ pub trait Optimizer: Send {
     }
     /// Gives parameters names for messages (`Model` passes the module's dotted names).
     fn name_parameters(&mut self, _names: &[(String, Tensor)]) {}
+    /// The state (learning rates, step counts, moments, accumulated gradients) as named
+    /// tensors, for a training checkpoint. Parameters are numbered in group order.
+    fn state_dict(&self) -> Result<Vec<(String, Tensor)>> {
+        Err(Error::arg("state_dict", format!("the {} optimizer cannot save its state", self.name())))
+    }
+    /// Restores a `state_dict` of the same optimizer over parameters of the same shapes.
+    fn load_state_dict(&mut self, _state: &[(String, Tensor)]) -> Result<()> {
+        Err(Error::arg("load_state_dict", format!("the {} optimizer cannot load a state", self.name())))
+    }
 
     /// The learning rate of the first group (or the default when there is none).
     fn learning_rate(&self) -> f64 {
@@ -114,6 +127,8 @@ pub(crate) struct State {
     names: HashMap<TensorId, String>,
     /// Parameters already reported as getting no gradient.
     warned: HashSet<TensorId>,
+    /// Clipping and accumulation applied to the gradients before the update.
+    pub transform: GradTransform,
 }
 
 impl State {
@@ -183,6 +198,11 @@ impl State {
         if let Some(msg) = &self.pending {
             return Err(Error::msg(msg.clone()));
         }
+        let params: Vec<Tensor> = self.groups.iter().flat_map(|g| g.params.iter().cloned()).collect();
+        let Some(transformed) = self.transform.apply(grads, &params)? else {
+            return Ok(()); // accumulating: the update comes at the k-th step
+        };
+        let grads = &transformed;
         // Every check first: a step that fails changes nothing (no parameter updated, no
         // step count advanced), so fixing the cause and stepping again is safe.
         for g in &self.groups {
@@ -273,6 +293,12 @@ macro_rules! delegate_groups {
         }
         fn name_parameters(&mut self, names: &[(String, crate::Tensor)]) {
             self.state.name_parameters(names)
+        }
+        fn state_dict(&self) -> crate::Result<Vec<(String, crate::Tensor)>> {
+            self.state.state_dict()
+        }
+        fn load_state_dict(&mut self, state: &[(String, crate::Tensor)]) -> crate::Result<()> {
+            self.state.load_state_dict("load_state_dict", state)
         }
     };
 }

@@ -1,6 +1,6 @@
 //! RMSprop.
 
-use super::{delegate_groups, Optimizer, State, UpdateRule};
+use super::{delegate_groups, grad_transform_builders, Optimizer, State, UpdateRule};
 use crate::autograd::Gradients;
 use crate::error::Result;
 use crate::tensor::Tensor;
@@ -48,6 +48,7 @@ impl RmsProp {
         self.centered = on;
         self
     }
+    grad_transform_builders!();
     pub fn params(mut self, params: Vec<Tensor>) -> Self {
         // A duplicate parameter is reported by the first `step`.
         self.state.add_or_defer(params, self.lr);

@@ -1,6 +1,6 @@
 //! Stochastic gradient descent with momentum, dampening, Nesterov and weight decay.
 
-use super::{delegate_groups, Optimizer, State, UpdateRule};
+use super::{delegate_groups, grad_transform_builders, Optimizer, State, UpdateRule};
 use crate::autograd::Gradients;
 use crate::error::Result;
 use crate::tensor::Tensor;
@@ -35,6 +35,7 @@ impl Sgd {
         self.weight_decay = w;
         self
     }
+    grad_transform_builders!();
     /// Adds `params` as a group at the default learning rate.
     pub fn params(mut self, params: Vec<Tensor>) -> Self {
         // A duplicate parameter is reported by the first `step`.

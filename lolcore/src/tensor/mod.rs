@@ -4,7 +4,10 @@
 
 mod create;
 mod display;
+mod logits;
 mod readback;
+
+pub use logits::Probabilities;
 
 use crate::autograd::GradState;
 use crate::error::{Error, Result};
@@ -52,6 +55,8 @@ pub(crate) struct TensorInner {
     pub(crate) grad: GradState,
     /// Forward-mode tangent (a dual number's ε part), when inside `jvp`.
     pub(crate) tangent: Option<Tensor>,
+    /// Set on the output of a Softmax/Sigmoid layer: the logits it came from.
+    pub(crate) logits: Option<(Probabilities, Tensor)>,
 }
 
 /// An n-dimensional array on a device, with autograd.
@@ -70,6 +75,7 @@ impl Tensor {
             device,
             grad: GradState::None,
             tangent: None,
+            logits: None,
         }))
     }
 
@@ -83,6 +89,7 @@ impl Tensor {
             device: self.0.device,
             grad: GradState::None,
             tangent: None,
+            logits: None,
         }))
     }
 
@@ -100,6 +107,7 @@ impl Tensor {
             device: self.0.device,
             grad,
             tangent,
+            logits: None,
         }))
     }
 

@@ -1,5 +1,9 @@
-//! Losses. The cross-entropies take logits and are computed stably (log-softmax,
-//! softplus), with optional label smoothing; every loss has a reduction.
+//! Losses. The cross-entropies take logits by default and are computed stably
+//! (log-softmax, softplus); `.from_logits(false)` declares probabilities, and a model that
+//! ends in a Softmax/Sigmoid layer is always computed from that layer's logits (see
+//! `losses/cross_entropy.rs`). Label smoothing, per-sample weights and a reduction apply to all.
+
+mod cross_entropy;
 
 use lolcore::{DType, Error, Result, Tensor};
 
@@ -11,11 +15,14 @@ pub enum Loss {
     MeanAbsoluteError,
     /// Quadratic below `delta` (default 1.0), linear above.
     Huber,
-    /// Logits `[n, classes]`, integer labels `[n]` (u8, u32 or i64).
+    /// Scores `[n, classes]` (logits, or probabilities: see `from_logits`), integer labels
+    /// `[n]` (u8, u32 or i64).
     SparseCategoricalCrossentropy,
-    /// Logits `[n, classes]`, target distributions `[n, classes]`.
+    /// Scores `[n, classes]` (logits, or probabilities: see `from_logits`), target
+    /// distributions `[n, classes]`.
     CategoricalCrossentropy,
-    /// Logits and 0/1 targets of the same shape (`[n]` or `[n, 1]`).
+    /// Scores (logits, or probabilities: see `from_logits`) and 0/1 targets of the same
+    /// shape (`[n]` or `[n, 1]`).
     BinaryCrossentropy,
 }
 
@@ -37,11 +44,14 @@ pub struct LossConfig {
     pub reduction: Reduction,
     pub label_smoothing: f64,
     pub delta: f64,
+    /// For the cross-entropies: `Some(true)` the predictions are logits, `Some(false)`
+    /// probabilities, `None` (the default) logits unless a Softmax/Sigmoid layer made them.
+    pub from_logits: Option<bool>,
 }
 
 impl From<Loss> for LossConfig {
     fn from(kind: Loss) -> Self {
-        LossConfig { kind, reduction: Reduction::Mean, label_smoothing: 0.0, delta: 1.0 }
+        LossConfig { kind, reduction: Reduction::Mean, label_smoothing: 0.0, delta: 1.0, from_logits: None }
     }
 }
 
@@ -54,6 +64,14 @@ impl Loss {
     }
     pub fn delta(self, d: f64) -> LossConfig {
         LossConfig::from(self).delta(d)
+    }
+    /// Keras's `from_logits`: whether a cross-entropy's predictions are logits (`true`)
+    /// or probabilities (`false`). Without it, predictions are logits unless the model's
+    /// last layer is `Softmax`/`Sigmoid` (or `activation(Activation::Softmax)`), whose
+    /// logits are then used. Declared probabilities are clipped to [1e-7, 1 − 1e-7]
+    /// before the log, as Keras does; values outside [0, 1] are an error.
+    pub fn from_logits(self, on: bool) -> LossConfig {
+        LossConfig::from(self).from_logits(on)
     }
     /// The loss of predictions (logits for the cross-entropies) against targets.
     pub fn compute(self, pred: &Tensor, target: &Tensor) -> Result<Tensor> {
@@ -84,6 +102,16 @@ impl LossConfig {
     pub fn delta(mut self, d: f64) -> Self {
         self.delta = d;
         self
+    }
+    /// See [`Loss::from_logits`].
+    pub fn from_logits(mut self, on: bool) -> Self {
+        self.from_logits = Some(on);
+        self
+    }
+    /// Whether the metrics should read `pred` as probabilities (binary thresholds at 0.5
+    /// rather than 0): a Softmax/Sigmoid layer made it, or the loss declares them.
+    pub fn predicts_probabilities(&self, pred: &Tensor) -> bool {
+        pred.logits().is_some() || self.from_logits == Some(false)
     }
 
     /// Checks a whole target tensor once (before training) so that bad labels are an
@@ -118,7 +146,24 @@ impl LossConfig {
 
     /// Per-sample losses reduced as configured.
     pub fn compute(&self, pred: &Tensor, target: &Tensor) -> Result<Tensor> {
-        let per_sample = self.per_sample(pred, target)?;
+        self.compute_weighted(pred, target, None)
+    }
+
+    /// Per-sample losses times `sample_weight` (`[n]`), reduced as configured. As Keras,
+    /// the mean divides the weighted sum by the number of samples, not by the weights'
+    /// sum, so a weight of 2 counts a sample twice.
+    pub fn compute_weighted(&self, pred: &Tensor, target: &Tensor, sample_weight: Option<&Tensor>) -> Result<Tensor> {
+        let mut per_sample = self.per_sample(pred, target)?;
+        if let Some(w) = sample_weight {
+            let n = per_sample.dims().first().copied().unwrap_or(1);
+            if w.numel() != n {
+                return Err(Error::shape(
+                    self.kind.name(),
+                    format!("sample_weight {:?} must have one weight per sample ({n})", w.dims()),
+                ));
+            }
+            per_sample = per_sample.mul(&w.reshape(per_sample.dims())?.to_dtype(per_sample.dtype())?)?;
+        }
         match self.reduction {
             Reduction::Mean => per_sample.mean_all(),
             Reduction::Sum => per_sample.sum_all(),
@@ -164,13 +209,13 @@ impl LossConfig {
             }
             Loss::SparseCategoricalCrossentropy => {
                 if pred.rank() != 2 {
-                    return Err(Error::shape(name, format!("logits must be [n, classes], got {:?}", pred.dims())));
+                    return Err(Error::shape(name, format!("scores must be [n, classes], got {:?}", pred.dims())));
                 }
                 let n = pred.dims()[0];
                 if target.dims() != [n] && target.dims() != [n, 1] {
                     return Err(Error::shape(
                         name,
-                        format!("labels must be [{n}] for logits {:?}, got {:?}", pred.dims(), target.dims()),
+                        format!("labels must be [{n}] for scores {:?}, got {:?}", pred.dims(), target.dims()),
                     ));
                 }
                 if target.dtype().is_float() {
@@ -179,7 +224,7 @@ impl LossConfig {
                         format!("labels must be integers (u8, u32, i64), got {}", target.dtype()),
                     ));
                 }
-                let logp = pred.log_softmax(1)?;
+                let logp = self.ce_input(pred).log_probs()?;
                 let nll = logp.gather(&target.reshape(&[n, 1])?, 1)?.reshape(&[n])?.neg()?;
                 if eps == 0.0 {
                     return Ok(nll);
@@ -192,7 +237,7 @@ impl LossConfig {
                     return Err(Error::shape(
                         name,
                         format!(
-                            "logits {:?} and target distributions {:?} must both be [n, classes]",
+                            "scores {:?} and target distributions {:?} must both be [n, classes]",
                             pred.dims(),
                             target.dims()
                         ),
@@ -201,14 +246,12 @@ impl LossConfig {
                 let c = pred.dims()[1] as f64;
                 let t = target.to_dtype(pred.dtype())?;
                 let t = if eps > 0.0 { t.affine(1.0 - eps, eps / c)? } else { t };
-                pred.log_softmax(1)?.mul(&t)?.sum(1)?.neg()
+                self.ce_input(pred).log_probs()?.mul(&t)?.sum(1)?.neg()
             }
             Loss::BinaryCrossentropy => {
                 let t = self.same_shape(pred, target)?;
                 let t = if eps > 0.0 { t.affine(1.0 - eps, 0.5 * eps)? } else { t };
-                // max(x, 0) − x·t + log(1 + e^−|x|): no overflow for any logit.
-                let l = pred.relu()?.sub(&pred.mul(&t)?)?.add(&pred.abs()?.neg()?.exp()?.add_scalar(1.0)?.log()?)?;
-                Self::per_sample_mean(&l)
+                Self::per_sample_mean(&self.ce_input(pred).binary(&t)?)
             }
         }
     }

@@ -1,0 +1,194 @@
+//! Where `fit`'s batches come from: tensors held by the model (shuffled rows, staged on
+//! its device when small enough) or a loader (any dataset, prepared by worker threads);
+//! and the per-sample weights that Keras's `class_weight`/`sample_weight` give them.
+
+use crate::data::{BatchSource, Batches};
+use lolcore::{rng, DType, Device, Error, Result, Tensor};
+
+/// Above this many bytes a dataset is moved to the GPU batch by batch, not at once.
+const WHOLE_UPLOAD_LIMIT: usize = 1 << 30;
+
+/// One training batch.
+pub(super) struct Batch {
+    pub x: Tensor,
+    pub y: Tensor,
+    pub weight: Option<Tensor>,
+    pub len: usize,
+}
+
+pub(super) fn check_xy(op: &'static str, x: &Tensor, y: Option<&Tensor>, batch_size: usize) -> Result<usize> {
+    if x.rank() == 0 {
+        return Err(Error::shape(op, "x needs a leading sample dim, got a 0-d tensor"));
+    }
+    let n = x.dims()[0];
+    if let Some(y) = y {
+        if y.rank() == 0 || y.dims()[0] != n {
+            return Err(Error::shape(
+                op,
+                format!(
+                    "x has {n} samples ({:?}) but y has {} ({:?})",
+                    x.dims(),
+                    y.dims().first().copied().unwrap_or(0),
+                    y.dims()
+                ),
+            ));
+        }
+    }
+    if n == 0 {
+        return Err(Error::shape(op, "no samples: x is empty"));
+    }
+    if n > u32::MAX as usize {
+        return Err(Error::shape(op, format!("x has {n} samples; at most {} are supported", u32::MAX)));
+    }
+    if batch_size == 0 {
+        return Err(Error::arg(op, "batch_size must be at least 1"));
+    }
+    Ok(n)
+}
+
+/// Rows `idx` of `t` (on the host), moved to `device`.
+fn rows(t: &Tensor, idx: &[u32], device: &Device) -> Result<Tensor> {
+    let ids = Tensor::from_vec(idx.to_vec(), &[idx.len()], &t.device())?;
+    t.index_select(&ids, 0)?.to_device(device)
+}
+
+/// The data on the model's device, whole when it is small enough.
+pub(super) fn staged(t: &Tensor, device: &Device) -> Result<Tensor> {
+    if t.device() == *device || t.numel() * t.dtype().size_in_bytes() > WHOLE_UPLOAD_LIMIT {
+        Ok(t.clone())
+    } else {
+        t.to_device(device)
+    }
+}
+
+/// The training data of one `fit`.
+pub(super) enum Feed<'d> {
+    Tensors {
+        x: Tensor,
+        y: Tensor,
+        w: Option<Tensor>,
+        n: usize,
+        batch_size: usize,
+        shuffle: bool,
+        device: Device,
+        order: Vec<u32>,
+    },
+    Loader {
+        source: &'d dyn BatchSource,
+        current: Option<Batches>,
+        /// Whether an epoch may run past the end of a pass (steps_per_epoch).
+        repeat: bool,
+    },
+}
+
+impl Feed<'_> {
+    /// Batches in one epoch.
+    pub fn steps(&self, steps_per_epoch: Option<usize>) -> usize {
+        let natural = match self {
+            Feed::Tensors { n, batch_size, .. } => n.div_ceil(*batch_size),
+            Feed::Loader { source, .. } => source.batches_per_epoch(),
+        };
+        steps_per_epoch.unwrap_or(natural)
+    }
+
+    /// Starts an epoch on `device`: a new order (tensors) or, unless batches carry over
+    /// (`steps_per_epoch` with a loader), a new pass of the loader.
+    pub fn begin_epoch(&mut self, device: &Device) -> Result<()> {
+        match self {
+            Feed::Tensors { x, y, w, n, shuffle, device: dev, order, .. } => {
+                if dev != device {
+                    *dev = *device;
+                    *x = staged(x, device)?;
+                    *y = staged(y, device)?;
+                    if let Some(w) = w {
+                        *w = staged(w, device)?;
+                    }
+                }
+                *order = (0..*n as u32).collect();
+                if *shuffle {
+                    rng::with_rng(|r| r.shuffle(order));
+                }
+                Ok(())
+            }
+            Feed::Loader { source, current, repeat } => {
+                if current.is_none() || !*repeat {
+                    *current = Some(source.epoch()?);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Batch `step` of the epoch, or `None` when a loader's pass ended early.
+    pub fn batch(&mut self, step: usize, device: &Device) -> Result<Option<Batch>> {
+        match self {
+            Feed::Tensors { x, y, w, n, batch_size, order, .. } => {
+                let start = (step * *batch_size) % *n;
+                let idx = &order[start..(start + *batch_size).min(*n)];
+                let weight = w.as_ref().map(|w| rows(w, idx, device)).transpose()?;
+                Ok(Some(Batch { x: rows(x, idx, device)?, y: rows(y, idx, device)?, weight, len: idx.len() }))
+            }
+            Feed::Loader { source, current, repeat } => {
+                let mut next = current.as_mut().and_then(|b| b.next());
+                if next.is_none() && *repeat {
+                    let mut fresh = source.epoch()?;
+                    next = fresh.next();
+                    *current = Some(fresh);
+                }
+                let Some(b) = next else { return Ok(None) };
+                let (x, y) = b?;
+                let len = x.dims().first().copied().unwrap_or(0);
+                if len == 0 || y.dims().first() != Some(&len) {
+                    return Err(Error::shape(
+                        "fit",
+                        format!("the loader gave a batch with x {:?} and y {:?}", x.dims(), y.dims()),
+                    ));
+                }
+                Ok(Some(Batch { x: x.to_device(device)?, y: y.to_device(device)?, weight: None, len }))
+            }
+        }
+    }
+}
+
+/// Keras's `class_weight` as a table by class index.
+pub(super) fn class_weight_table(weights: &[(usize, f64)]) -> Result<Vec<f32>> {
+    let op = "fit (class_weight)";
+    let Some(classes) = weights.iter().map(|(c, _)| c + 1).max() else {
+        return Err(Error::arg(op, "class_weight is empty"));
+    };
+    let mut table = vec![f32::NAN; classes];
+    for &(c, w) in weights {
+        if !w.is_finite() || w < 0.0 {
+            return Err(Error::arg(op, format!("class {c} has weight {w}; weights must be finite and ≥ 0")));
+        }
+        table[c] = w as f32;
+    }
+    if let Some(missing) = table.iter().position(|w| w.is_nan()) {
+        return Err(Error::arg(
+            op,
+            format!("class {missing} has no weight (class_weight must give every class from 0 to {})", classes - 1),
+        ));
+    }
+    Ok(table)
+}
+
+/// Each sample's class weight, from its label read as Keras reads it.
+pub(super) fn class_weights_of(table: &[f32], y: &Tensor) -> Result<Tensor> {
+    let n = y.dims().first().copied().unwrap_or(1);
+    let classes = if !y.dtype().is_float() {
+        y.reshape(&[n])?.to_dtype(DType::U32)?
+    } else if y.rank() == 2 && y.dims()[1] > 1 {
+        y.argmax(1)?.to_dtype(DType::U32)?
+    } else {
+        y.reshape(&[n])?.gt_scalar(0.5)?.to_dtype(DType::U32)?
+    };
+    let hi = classes.to_dtype(DType::I64)?.max_all()?.to_scalar::<i64>()?;
+    if hi as usize >= table.len() {
+        return Err(Error::arg(
+            "fit (class_weight)",
+            format!("a sample has label {hi}, but class_weight gives weights for classes 0..{}", table.len()),
+        ));
+    }
+    let t = Tensor::from_vec(table.to_vec(), &[table.len()], &y.device())?;
+    t.index_select(&classes, 0)
+}
