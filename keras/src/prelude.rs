@@ -4,7 +4,9 @@ pub use crate::callbacks::{
     Callback, CsvLogger, EarlyStopping, LambdaCallback, LearningRateScheduler, ModelCheckpoint, ReduceLrOnPlateau,
     TerminateOnNaN,
 };
-pub use crate::data::{DataLoader, Dataset, TensorDataset};
+pub use crate::data::{
+    image_dataset_from_directory, CsvDataset, DataLoader, Dataset, ImageFolder, TensorDataset, TextLineDataset,
+};
 pub use crate::layers::Activation;
 pub use crate::layers::*;
 pub use crate::losses::{Loss, Reduction};
