@@ -4,7 +4,10 @@ pub use crate::callbacks::{
     BackupAndRestore, Callback, CsvLogger, EarlyStopping, LambdaCallback, LearningRateScheduler, ModelCheckpoint,
     ReduceLrOnPlateau, TerminateOnNaN,
 };
-pub use crate::data::{BatchSource, DataLoader, Dataset, TensorDataset};
+pub use crate::data::{
+    image_dataset_from_directory, BatchSource, CsvDataset, DataLoader, Dataset, ImageFolder, TensorDataset,
+    TextLineDataset,
+};
 pub use crate::layers::Activation;
 pub use crate::layers::*;
 pub use crate::losses::{Loss, Reduction};

@@ -20,6 +20,7 @@ mod param_init;
 mod pooling;
 mod prelu;
 mod recurrent;
+mod rescaling;
 mod sequential_layers;
 mod transformer;
 mod upsample;
@@ -50,6 +51,7 @@ pub use padding::{
 pub use pooling::{AvgPool1D, AvgPool2D, MaxPool1D, MaxPool2D};
 pub use prelu::PReLU;
 pub use recurrent::{GRUCell, LSTMCell, Nonlinearity, RNNCell, GRU, LSTM, RNN};
+pub use rescaling::Rescaling;
 pub use sequential_layers::{Layer, SequentialLayers};
 pub use transformer::{
     DecoderMasks, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer,
