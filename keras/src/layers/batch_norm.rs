@@ -1,11 +1,24 @@
 //! BatchNorm1D / BatchNorm2D (PyTorch's BatchNorm1d/2d): running statistics are
 //! buffers (`running_mean`, `running_var`, `num_batches_tracked` as i64), updated in
-//! training mode with `momentum`, used in eval mode.
+//! training mode with `momentum` (PyTorch's convention; `keras_momentum` takes Keras's),
+//! used in eval mode.
 
 use super::param_init::InitErrors;
 use crate::Module;
 use lolcore::nn::{functional, trace, Forward, Init};
 use lolcore::{no_grad, DType, Error, Result, Tensor};
+
+/// Warns once per process about a momentum that looks like Keras's convention.
+fn momentum_warning(layer: &str, m: f64) {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        eprintln!(
+            "warning: {layer}.momentum({m}) uses PyTorch's convention (the weight of the new batch); for Keras's \
+             momentum={m} write .keras_momentum({m}), which is .momentum({})",
+            1.0 - m
+        )
+    });
+}
 
 macro_rules! batch_norm_layer {
     ($(#[$m:meta])* $name:ident, $op:literal, $ranks:expr) => {
@@ -47,8 +60,23 @@ macro_rules! batch_norm_layer {
                     init_errors: errs,
                 }
             }
+            /// PyTorch's convention: the weight of the *new* batch in the running
+            /// statistics, `running = (1 − momentum)·running + momentum·batch` (default
+            /// 0.1). Keras's `momentum=0.99` (the weight of the *old* value) is
+            /// [`keras_momentum`](Self::keras_momentum)`(0.99)`, the same as
+            /// `momentum(0.01)`. A value above 0.5 here is almost always a Keras value:
+            /// it is used as given, with a one-time warning.
             pub fn momentum(mut self, m: f64) -> Self {
+                if m > 0.5 {
+                    momentum_warning($op, m);
+                }
                 self.momentum = m;
+                self
+            }
+            /// Keras's convention: `running = momentum·running + (1 − momentum)·batch`
+            /// (Keras's default 0.99). Stored as PyTorch's `1 − momentum`.
+            pub fn keras_momentum(mut self, m: f64) -> Self {
+                self.momentum = 1.0 - m;
                 self
             }
             pub fn eps(mut self, e: f64) -> Self {
