@@ -2,7 +2,7 @@
 
 pub use crate::callbacks::{
     Callback, CsvLogger, EarlyStopping, LambdaCallback, LearningRateScheduler, ModelCheckpoint, ReduceLrOnPlateau,
-    TerminateOnNaN,
+    TensorBoard, TerminateOnNaN,
 };
 pub use crate::data::{DataLoader, Dataset, TensorDataset};
 pub use crate::layers::Activation;

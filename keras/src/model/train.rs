@@ -11,6 +11,8 @@ use lolcore::{no_grad, rng, DType, Device, Error, Result, Tensor};
 
 /// Above this many bytes a dataset is moved to the GPU batch by batch, not at once.
 const WHOLE_UPLOAD_LIMIT: usize = 1 << 30;
+/// Tensors by parameter name (the gradients `train_step` hands to callbacks).
+type NamedTensors = Vec<(String, Tensor)>;
 
 fn check_xy(op: &'static str, x: &Tensor, y: Option<&Tensor>, batch_size: usize) -> Result<usize> {
     if x.rank() == 0 {
@@ -203,7 +205,7 @@ impl<M: Module + Forward> Model<M> {
         pred: &Tensor,
         target: &Tensor,
         want_grads: bool,
-    ) -> Result<(Tensor, Option<Vec<(String, Tensor)>>)> {
+    ) -> Result<(Tensor, Option<NamedTensors>)> {
         let c = self.compiled.as_mut().ok_or_else(|| Error::arg("fit", "the model is not compiled"))?;
         let loss = c.loss.compute(pred, target)?;
         if loss.numel() != 1 {
@@ -212,7 +214,11 @@ impl<M: Module + Forward> Model<M> {
         let grads = loss.backward()?;
         c.optimizer.step(&grads)?;
         let named = want_grads.then(|| {
-            self.module.named_parameters().into_iter().filter_map(|(n, p)| grads.get(&p).map(|g| (n, g.clone()))).collect()
+            self.module
+                .named_parameters()
+                .into_iter()
+                .filter_map(|(n, p)| grads.get(&p).map(|g| (n, g.clone())))
+                .collect()
         });
         Ok((loss.detach(), named))
     }
