@@ -19,6 +19,7 @@ pub mod applications;
 pub mod callbacks;
 pub mod data;
 pub mod datasets;
+mod history_plot;
 pub mod layers;
 mod logs;
 pub mod losses;

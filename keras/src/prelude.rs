@@ -2,7 +2,7 @@
 
 pub use crate::callbacks::{
     BackupAndRestore, Callback, CsvLogger, EarlyStopping, LambdaCallback, LearningRateScheduler, ModelCheckpoint,
-    ReduceLrOnPlateau, TerminateOnNaN,
+    ReduceLrOnPlateau, TensorBoard, TerminateOnNaN,
 };
 pub use crate::data::{
     image_dataset_from_directory, BatchSource, CsvDataset, DataLoader, Dataset, ImageFolder, TensorDataset,

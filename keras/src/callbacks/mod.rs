@@ -7,6 +7,7 @@ mod early_stopping;
 mod lambda;
 mod lr;
 mod model_checkpoint;
+mod tensorboard;
 mod terminate_on_nan;
 
 pub use backup_and_restore::BackupAndRestore;
@@ -15,6 +16,7 @@ pub use early_stopping::EarlyStopping;
 pub use lambda::LambdaCallback;
 pub use lr::{LearningRateScheduler, ReduceLrOnPlateau};
 pub use model_checkpoint::ModelCheckpoint;
+pub use tensorboard::TensorBoard;
 pub use terminate_on_nan::TerminateOnNaN;
 
 use crate::logs::Logs;

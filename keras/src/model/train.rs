@@ -12,6 +12,10 @@ use lolcore::nn::{Forward, Module};
 use lolcore::{DType, Error, Result, Tensor};
 
 /// What `fit` validates on after each epoch.
+/// Tensors by parameter name (the gradients `train_step` hands to callbacks).
+type NamedTensors = Vec<(String, Tensor)>;
+
+/// What `fit` validates on after each epoch.
 pub(super) enum Validation<'d> {
     Tensors(Tensor, Tensor),
     Loader(&'d dyn BatchSource),
@@ -266,7 +270,7 @@ impl<M: Module + Forward> Model<M> {
         target: &Tensor,
         weight: Option<&Tensor>,
         want_grads: bool,
-    ) -> Result<(Tensor, Option<Vec<(String, Tensor)>>)> {
+    ) -> Result<(Tensor, Option<NamedTensors>)> {
         let c = self.compiled.as_mut().ok_or_else(|| Error::arg("fit", "the model is not compiled"))?;
         let loss = c.loss.compute_weighted(pred, target, weight)?;
         if loss.numel() != 1 {
