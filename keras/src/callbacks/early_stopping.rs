@@ -65,6 +65,20 @@ impl Default for EarlyStopping {
 }
 
 impl Callback for EarlyStopping {
+    fn state(&self) -> Vec<(String, f64)> {
+        let mut s = vec![("wait".to_string(), self.wait as f64)];
+        if let (Some(b), Some(e)) = (self.best, self.best_epoch) {
+            s.push(("best".into(), b));
+            s.push(("best_epoch".into(), e as f64));
+        }
+        s
+    }
+    fn set_state(&mut self, state: &[(String, f64)]) -> Result<()> {
+        self.wait = super::state_value(state, "wait").unwrap_or(0.0) as usize;
+        self.best = super::state_value(state, "best");
+        self.best_epoch = super::state_value(state, "best_epoch").map(|e| e as usize);
+        Ok(())
+    }
     fn on_train_begin(&mut self, _model: &mut dyn TrainingModel) -> Result<()> {
         self.best = None;
         self.best_weights = None;

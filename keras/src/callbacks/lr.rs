@@ -96,6 +96,21 @@ impl Default for ReduceLrOnPlateau {
 }
 
 impl Callback for ReduceLrOnPlateau {
+    fn state(&self) -> Vec<(String, f64)> {
+        let (best, bad, cooldown) = self.inner.progress();
+        let mut s = vec![("bad_epochs".to_string(), bad as f64), ("cooldown_left".to_string(), cooldown as f64)];
+        s.extend(best.map(|b| ("best".to_string(), b)));
+        s
+    }
+    fn set_state(&mut self, state: &[(String, f64)]) -> Result<()> {
+        let get = |n| super::state_value(state, n);
+        self.inner.set_progress(
+            get("best"),
+            get("bad_epochs").unwrap_or(0.0) as usize,
+            get("cooldown_left").unwrap_or(0.0) as usize,
+        );
+        Ok(())
+    }
     fn on_epoch_end(&mut self, _epoch: usize, logs: &Logs, model: &mut dyn TrainingModel) -> Result<()> {
         let v = monitored(logs, &self.monitor, "ReduceLROnPlateau")?;
         if let Some(opt) = model.optimizer() {

@@ -128,6 +128,11 @@ impl Mode {
     }
 }
 
+/// A named value of a callback's saved state.
+pub(crate) fn state_value(state: &[(String, f64)], name: &str) -> Option<f64> {
+    state.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+}
+
 /// The monitored value, or an error naming what the logs do have.
 pub(crate) fn monitored(logs: &Logs, monitor: &str, who: &str) -> Result<f64> {
     logs.get(monitor).ok_or_else(|| {

@@ -44,6 +44,13 @@ impl ModelCheckpoint {
 }
 
 impl Callback for ModelCheckpoint {
+    fn state(&self) -> Vec<(String, f64)> {
+        self.best.map(|b| vec![("best".to_string(), b)]).unwrap_or_default()
+    }
+    fn set_state(&mut self, state: &[(String, f64)]) -> Result<()> {
+        self.best = super::state_value(state, "best");
+        Ok(())
+    }
     fn on_epoch_end(&mut self, epoch: usize, logs: &Logs, model: &mut dyn TrainingModel) -> Result<()> {
         if self.save_best_only {
             let v = monitored(logs, &self.monitor, "ModelCheckpoint")?;

@@ -88,6 +88,15 @@ pub struct PlateauScheduler {
 }
 
 impl PlateauScheduler {
+    /// The best value so far, the epochs without improvement and the cooldown left (to
+    /// save in a training checkpoint).
+    pub fn progress(&self) -> (Option<f64>, usize, usize) {
+        (self.best, self.bad_epochs, self.cooldown_left)
+    }
+    /// Restores what `progress` returned.
+    pub fn set_progress(&mut self, best: Option<f64>, bad_epochs: usize, cooldown_left: usize) {
+        (self.best, self.bad_epochs, self.cooldown_left) = (best, bad_epochs, cooldown_left);
+    }
     /// factor 0.1, patience 10, threshold 1e-4, no cooldown, min_lr 0 (PyTorch's defaults).
     pub fn new(mode: Plateau) -> Self {
         PlateauScheduler {
