@@ -89,8 +89,14 @@ def fit_epoch_seconds(kind, epochs=4):
     torch.manual_seed(0)
     x = idx("train-images-idx3-ubyte").float() / 255.0
     y = idx("train-labels-idx1-ubyte").long()
-    x = x.reshape(-1, 784) if kind == "mlp" else x.reshape(-1, 1, 28, 28)
-    model, batch = mnist_model(kind)
+    x = x.reshape(-1, 784) if kind.startswith("mlp") else x.reshape(-1, 1, 28, 28)
+    loader = kind == "mlp_loader"
+    model, batch = mnist_model("mlp" if loader else kind)
+    if loader:
+        # The twin of fit_loader: a shuffling DataLoader with one worker process.
+        from torch.utils.data import DataLoader, TensorDataset
+
+        batches = DataLoader(TensorDataset(x, y), batch_size=batch, shuffle=True, num_workers=1, persistent_workers=True)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     n = x.shape[0]
@@ -100,13 +106,13 @@ def fit_epoch_seconds(kind, epochs=4):
         model.train()
         perm = torch.randperm(n)
         total = 0.0
-        for i in range(0, n, batch):
-            idx_b = perm[i : i + batch]
-            loss = loss_fn(model(x[idx_b]), y[idx_b])
+        pairs = batches if loader else ((x[perm[i : i + batch]], y[perm[i : i + batch]]) for i in range(0, n, batch))
+        for xb, yb in pairs:
+            loss = loss_fn(model(xb), yb)
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += loss.item() * len(idx_b)
+            total += loss.item() * len(yb)
         times.append(time.perf_counter() - t)
     return statistics.median(times[1:])
 
@@ -228,7 +234,7 @@ def gpu_fit(kind, epochs=4):
     torch.manual_seed(0)
     x = idx("train-images-idx3-ubyte").float().div(255).cuda()
     y = idx("train-labels-idx1-ubyte").long().cuda()
-    x = x.reshape(-1, 784) if kind == "mlp" else x.reshape(-1, 1, 28, 28)
+    x = x.reshape(-1, 784) if kind.startswith("mlp") else x.reshape(-1, 1, 28, 28)
     model, batch = mnist_model(kind)
     model = model.cuda()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -442,6 +448,8 @@ WORKLOADS = {
     "load_100mb": load_checkpoint,
     "fit_mlp_epoch": lambda: fit_figure("mlp", "epoch"),
     "fit_mlp_peak_rss": lambda: fit_figure("mlp", "rss"),
+    "fit_mlp_loader_epoch": lambda: fit_figure("mlp_loader", "epoch"),
+    "fit_mlp_loader_peak_rss": lambda: fit_figure("mlp_loader", "rss"),
     "fit_cnn_epoch": lambda: fit_figure("cnn", "epoch"),
     "fit_cnn_peak_rss": lambda: fit_figure("cnn", "rss"),
     "sgemm_512": lambda: sgemm(512),

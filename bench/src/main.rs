@@ -45,7 +45,7 @@ fn main() {
                 }));
             }
             "fit" => {
-                for name in ["fit_mlp", "fit_cnn"] {
+                for name in ["fit_mlp", "fit_mlp_loader", "fit_cnn"] {
                     rows.extend(alternate(3, threads, None, || workloads::fit_cpu::rows(name)));
                 }
             }

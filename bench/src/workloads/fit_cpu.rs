@@ -1,5 +1,6 @@
 //! `Model::fit` on the bundled MNIST sample (8,000 digits): the MLP 784-256-128-10 at
-//! batch 128 and the S15 CNN at batch 64, Adam 1e-3. Each runs in its own process so
+//! batch 128 (from tensors, and from a shuffling `DataLoader` with one worker thread) and
+//! the S15 CNN at batch 64, Adam 1e-3. Each runs in its own process so
 //! its peak RSS is its own.
 
 use crate::report::{Row, Unit};
@@ -21,7 +22,13 @@ fn data(flat: bool) -> Result<(Tensor, Tensor)> {
     Ok((if flat { x.reshape(&[n, 784])? } else { x.reshape(&[n, 1, 28, 28])? }, y))
 }
 
-fn time_fit<M: Module + Forward>(module: M, x: &Tensor, y: &Tensor, batch: usize, device: &Device) -> Result<f64> {
+/// Where `time_fit` trains from.
+enum Feed<'a> {
+    Tensors(&'a Tensor, &'a Tensor, usize),
+    Loader(&'a DataLoader<TensorDataset>),
+}
+
+fn time_fit<M: Module + Forward>(module: M, feed: Feed<'_>, device: &Device) -> Result<f64> {
     let mut model = Model::new(module);
     model.to_device(device)?;
     model.compile(Adam::new(1e-3), Loss::SparseCategoricalCrossentropy);
@@ -38,10 +45,21 @@ fn time_fit<M: Module + Forward>(module: M, x: &Tensor, y: &Tensor, batch: usize
             t1.borrow_mut().push(s2.get().elapsed().as_secs_f64());
             Ok(())
         });
-    model.fit_with(x, y, FitOptions::new(EPOCHS, batch).verbose(Verbosity::Silent).callback(&mut timer))?;
+    match feed {
+        Feed::Tensors(x, y, batch) => {
+            model.fit_with(x, y, FitOptions::new(EPOCHS, batch).verbose(Verbosity::Silent).callback(&mut timer))?
+        }
+        Feed::Loader(l) => {
+            model.fit_loader_with(l, FitOptions::epochs(EPOCHS).verbose(Verbosity::Silent).callback(&mut timer))?
+        }
+    };
     let mut t: Vec<f64> = t2.borrow()[1..].to_vec();
     t.sort_by(f64::total_cmp);
     Ok(t[t.len() / 2])
+}
+
+fn mlp() -> impl Module + Forward {
+    sequential![Dense::new(784, 256), Relu, Dense::new(256, 128), Relu, Dense::new(128, 10)]
 }
 
 /// Seconds per epoch for one workload (`fit_mlp` or `fit_cnn`) on `device`.
@@ -50,17 +68,16 @@ pub fn run(name: &str, device: &Device) -> Result<f64> {
     match name {
         "fit_mlp" | "gpu_fit_mlp" => {
             let (x, y) = data(true)?;
-            time_fit(
-                sequential![Dense::new(784, 256), Relu, Dense::new(256, 128), Relu, Dense::new(128, 10)],
-                &x,
-                &y,
-                128,
-                device,
-            )
+            time_fit(mlp(), Feed::Tensors(&x, &y, 128), device)
+        }
+        "fit_mlp_loader" => {
+            let (x, y) = data(true)?;
+            let loader = DataLoader::new(TensorDataset::new(&x, &y)?, 128).shuffle(true).workers(1);
+            time_fit(mlp(), Feed::Loader(&loader), device)
         }
         "fit_cnn" | "gpu_fit_cnn" => {
             let (x, y) = data(false)?;
-            time_fit(models::mnist_cnn(), &x, &y, 64, device)
+            time_fit(models::mnist_cnn(), Feed::Tensors(&x, &y, 64), device)
         }
         other => Err(Error::msg(format!("unknown fit workload {other}"))),
     }
