@@ -66,6 +66,7 @@ impl<M: Module + Forward> Model<M> {
 
     /// `fit` with Keras's options: validation, callbacks, shuffling, verbosity, ...
     pub fn fit_with(&mut self, x: &Tensor, y: &Tensor, mut opts: FitOptions<'_>) -> Result<History> {
+        self.ensure_built(x)?;
         let op = "fit";
         self.compiled(op)?;
         self.sync_parameters()?;
@@ -219,6 +220,7 @@ impl<M: Module + Forward> Model<M> {
 
     /// One optimizer step on one batch (training mode); returns its loss and metrics.
     pub fn train_on_batch(&mut self, x: &Tensor, y: &Tensor) -> Result<Scores> {
+        self.ensure_built(x)?;
         let op = "train_on_batch";
         self.compiled(op)?;
         self.sync_parameters()?;
@@ -249,6 +251,7 @@ impl<M: Module + Forward> Model<M> {
     /// Loss and compiled metrics over `(x, y)` in inference mode (no dropout, running
     /// batch-norm statistics, no graph).
     pub fn evaluate(&mut self, x: &Tensor, y: &Tensor, batch_size: usize) -> Result<Scores> {
+        self.ensure_built(x)?;
         check_xy("evaluate", x, Some(y), batch_size)?;
         self.input_shape = Some(x.dims()[1..].to_vec());
         self.evaluate_inner(x, y, batch_size)
@@ -288,6 +291,7 @@ impl<M: Module + Forward> Model<M> {
 
     /// The model's outputs for `x`, computed in batches in inference mode, on the CPU.
     pub fn predict(&mut self, x: &Tensor, batch_size: usize) -> Result<Tensor> {
+        self.ensure_built(x)?;
         let n = check_xy("predict", x, None, batch_size)?;
         self.input_shape = Some(x.dims()[1..].to_vec());
         let was_training = self.module.is_training();
