@@ -21,7 +21,7 @@ pub fn run(epochs: usize, verbose: Verbosity) -> Result<(History, f64)> {
     model.to_device(&Device::best())?;
     model.compile_with_metrics(Adam::new(1e-3), Loss::SparseCategoricalCrossentropy, &[Metric::Accuracy]);
     if verbose != Verbosity::Silent {
-        model.build(&[1, 28, 28]).summary();
+        model.build(&[1, 28, 28])?.summary();
     }
     let mut schedule = LearningRateScheduler::from_schedule(CosineAnnealingLr { t_max: epochs, eta_min_factor: 0.05 });
     let history =

@@ -27,7 +27,7 @@ pub fn run(epochs: usize, verbose: Verbosity) -> Result<(History, f64)> {
     model.to_device(&Device::best())?;
     model.compile_with_metrics(Adam::new(1e-3), Loss::SparseCategoricalCrossentropy, &[Metric::Accuracy]);
     if verbose != Verbosity::Silent {
-        model.build(&[784]).summary();
+        model.build(&[784])?.summary();
     }
     let mut schedule = LearningRateScheduler::from_schedule(CosineAnnealingLr { t_max: epochs, eta_min_factor: 0.05 });
     let opts = FitOptions::new(epochs, 128).validation_split(0.1).verbose(verbose).callback(&mut schedule);

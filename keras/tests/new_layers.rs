@@ -44,7 +44,7 @@ fn a_model_of_new_layers_trains_and_summarises() {
     let h = m.fit_with(&x, &y, quiet(15, 16)).unwrap();
     let loss = h.loss();
     assert!(loss[loss.len() - 1] < 0.5 * loss[0], "loss {loss:?}");
-    m.build(&[2, 16]);
+    m.build(&[2, 16]).unwrap();
     let s = m.summary_string();
     for want in
         ["(Conv1D)", "(ConvTranspose1D)", "(GroupNorm)", "(Upsample)", "(None, 4, 32)", "(None, 4, 34)", "(None, 2)"]
@@ -67,7 +67,7 @@ fn image_layers_summarise_and_check_their_input() {
         GlobalAvgPool2D,
         RmsNorm::new(4),
     ]);
-    m.build(&[3, 5, 5]);
+    m.build(&[3, 5, 5]).unwrap();
     let s = m.summary_string();
     for want in ["(None, 4, 10, 10)", "(None, 4, 6, 6)", "(None, 4, 7, 7)", "(None, 4, 2, 3)", "(None, 4)"] {
         assert!(s.contains(want), "{want} missing from\n{s}");
@@ -117,7 +117,7 @@ fn an_lstm_classifier_trains_in_sequential() {
     let h = m.fit_with(&x, &y, quiet(12, 16)).unwrap();
     let loss = h.loss();
     assert!(loss[loss.len() - 1] < 0.5 * loss[0], "loss {loss:?}");
-    m.build(&[16, 2]);
+    m.build(&[16, 2]).unwrap();
     let s = m.summary_string();
     assert!(s.contains("(LSTM)") && s.contains("(None, 16, 8)") && s.contains("960"), "{s}");
 }
@@ -168,7 +168,7 @@ fn a_transformer_encoder_trains_with_a_padding_mask() {
     let h = m.fit_with(&x, &y, quiet(10, 16)).unwrap();
     let loss = h.loss();
     assert!(loss[loss.len() - 1] < 0.5 * loss[0], "loss {loss:?}");
-    m.build(&[16, 2]);
+    m.build(&[16, 2]).unwrap();
     let s = m.summary_string();
     assert!(s.contains("(TransformerEncoder)") && s.contains("(None, 16, 8)"), "{s}");
     // The stack's layers are copies with weights of their own.

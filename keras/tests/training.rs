@@ -239,7 +239,7 @@ fn summary_lists_layers_shapes_and_totals() {
         Flatten,
         Dense::new(4 * 8 * 8, 10)
     ]);
-    m.build(&[1, 8, 8]);
+    m.build(&[1, 8, 8]).unwrap();
     let s = m.summary_string();
     assert!(
         s.contains("0 (Conv2D)")

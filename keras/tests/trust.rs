@@ -280,7 +280,7 @@ fn summary_changes_nothing_and_shows_every_shape() -> Result<()> {
     let mut m = Model::new(with_generator(&g, || {
         sequential![Dense::new(4, 8), BatchNorm1D::new(8), Relu, Dropout::new(0.5), Dense::new(8, 2)]
     }));
-    m.build(&[4]);
+    m.build(&[4])?;
     let state_before: Vec<Vec<f32>> = m.module().state_dict().iter().map(|(_, t)| t.to_vec::<f32>().unwrap()).collect();
     manual_seed(77);
     let s = m.summary_string();

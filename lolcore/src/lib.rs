@@ -61,7 +61,7 @@ pub mod __private {
     pub use crate::nn::trace;
     pub use crate::nn::{
         check_layer, join_name, lambda, layer_error, short_type_name, visit_as_buffer, visit_mut_as_buffer, Forward,
-        Module, Visit, VisitMut,
+        Module, Visit, VisitLazy, VisitLazyMut, VisitMut,
     };
     pub use crate::{Result, Tensor};
 }

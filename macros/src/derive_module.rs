@@ -119,6 +119,16 @@ pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
             Role::Skip => None,
         }
     });
+    let visit_lazy = infos.iter().filter(|f| matches!(f.role, Role::Module)).map(|f| {
+        let (acc, n) = (&f.access, &f.name);
+        let pf = runtime_path_at(f.span);
+        quote_spanned!(f.span=> #pf::Module::visit_lazy(&self.#acc, &#p::join_name(prefix, #n), f);)
+    });
+    let visit_lazy_mut = infos.iter().filter(|f| matches!(f.role, Role::Module)).map(|f| {
+        let (acc, n) = (&f.access, &f.name);
+        let pf = runtime_path_at(f.span);
+        quote_spanned!(f.span=> #pf::Module::visit_lazy_mut(&mut self.#acc, &#p::join_name(prefix, #n), f)?;)
+    });
     let is_training = infos.iter().find(|f| matches!(f.role, Role::Training)).map(|f| {
         let acc = &f.access;
         quote!(fn is_training(&self) -> ::core::option::Option<bool> { ::core::option::Option::Some(self.#acc) })
@@ -136,6 +146,13 @@ pub fn expand(input: DeriveInput) -> syn::Result<TokenStream> {
                 #(#training)*
             }
             #is_training
+            fn visit_lazy(&self, prefix: &str, f: &mut #p::VisitLazy<'_>) {
+                #(#visit_lazy)*
+            }
+            fn visit_lazy_mut(&mut self, prefix: &str, f: &mut #p::VisitLazyMut<'_>) -> #p::Result<()> {
+                #(#visit_lazy_mut)*
+                ::core::result::Result::Ok(())
+            }
         }
     })
 }

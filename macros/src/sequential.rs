@@ -104,6 +104,13 @@ pub fn expand(input: Layers) -> syn::Result<TokenStream> {
             fn set_training(&mut self, training: bool) {
                 #( #p::Module::set_training(&mut self.#fields, training); )*
             }
+            fn visit_lazy(&self, prefix: &str, f: &mut #p::VisitLazy<'_>) {
+                #( #p::Module::visit_lazy(&self.#fields, &#p::join_name(prefix, #names), f); )*
+            }
+            fn visit_lazy_mut(&mut self, prefix: &str, f: &mut #p::VisitLazyMut<'_>) -> #p::Result<()> {
+                #( #p::Module::visit_lazy_mut(&mut self.#fields, &#p::join_name(prefix, #names), f)?; )*
+                ::core::result::Result::Ok(())
+            }
         }
 
         impl<#(#tys: #p::Forward + #p::Module),*> #p::Forward for Sequential<#(#tys),*> {

@@ -3,6 +3,7 @@
 //! training mode with `momentum` (PyTorch's convention; `keras_momentum` takes Keras's),
 //! used in eval mode.
 
+use super::lazy::{file_shape, input_size, Lazy};
 use super::param_init::InitErrors;
 use crate::Module;
 use lolcore::nn::{functional, trace, Forward, Init};
@@ -21,7 +22,7 @@ fn momentum_warning(layer: &str, m: f64) {
 }
 
 macro_rules! batch_norm_layer {
-    ($(#[$m:meta])* $name:ident, $op:literal, $ranks:expr) => {
+    ($(#[$m:meta])* $name:ident, $op:literal, $ranks:expr, $layout:literal) => {
         $(#[$m])*
         #[derive(Module)]
         pub struct $name {
@@ -44,6 +45,21 @@ macro_rules! batch_norm_layer {
         }
 
         impl $name {
+            /// Batch normalisation whose channel count is dim 1 of its first input
+            /// (Keras's `BatchNormalization()`, PyTorch's `LazyBatchNorm`). It becomes
+            #[doc = concat!("`", stringify!($name), "::new(channels)`")]
+            /// with the options chained here, when first run (see `Lazy`).
+            pub fn lazy() -> Lazy<$name> {
+                Lazy::new(
+                    |dims| Ok($name::new(input_size($op, dims, &$ranks, 1, $layout)?)),
+                    |prefix, shapes| {
+                        let c = file_shape($op, prefix, shapes, &["weight", "running_mean"], 1)?[0];
+                        let mut dims = vec![1; $ranks[$ranks.len() - 1]];
+                        dims[1] = c;
+                        Ok(dims)
+                    },
+                )
+            }
             /// Momentum 0.1, eps 1e-5, learnable scale and shift (PyTorch's defaults).
             pub fn new(channels: usize) -> Self {
                 let c = channels;
@@ -95,6 +111,20 @@ macro_rules! batch_norm_layer {
             }
         }
 
+        /// The builders, recorded until the layer is built.
+        impl Lazy<$name> {
+            pub fn momentum(self, m: f64) -> Self {
+                self.map(move |l| l.momentum(m))
+            }
+            pub fn eps(self, e: f64) -> Self {
+                self.map(move |l| l.eps(e))
+            }
+            /// Without the learnable scale and shift (`affine=False`).
+            pub fn affine(self, on: bool) -> Self {
+                self.map(move |l| l.affine(on))
+            }
+        }
+
         impl Forward for $name {
             fn forward(&self, x: &Tensor) -> Result<Tensor> {
                 self.init_errors.check($op)?;
@@ -128,11 +158,13 @@ batch_norm_layer!(
     /// Batch normalisation of `[n, c]` or `[n, c, l]` inputs.
     BatchNorm1D,
     "batch_norm1d",
-    [2usize, 3]
+    [2usize, 3],
+    "[n, channels] or [n, channels, l]"
 );
 batch_norm_layer!(
     /// Batch normalisation of `[n, c, h, w]` inputs, per channel.
     BatchNorm2D,
     "batch_norm2d",
-    [4usize]
+    [4usize],
+    "[n, channels, h, w]"
 );

@@ -1,6 +1,7 @@
 //! Conv1D (PyTorch's `Conv1d`): NCL input, weight `[out, in/groups, k]`.
 
-use super::conv_builders::conv_builders;
+use super::conv_builders::{conv_builders, lazy_conv_builders};
+use super::lazy::{file_shape, input_size, Lazy, Shapes};
 use super::param_init::InitErrors;
 use super::Activation;
 use crate::Module;
@@ -32,6 +33,16 @@ pub struct Conv1D {
 }
 
 impl Conv1D {
+    /// A convolution with `filters` output channels whose `in_channels` is dim 1 of its
+    /// first input (Keras's `Conv1D(filters, kernel_size)`, PyTorch's `LazyConv1d`).
+    /// It becomes `Conv1D::new(in_channels, filters, kernel)` with the options chained
+    /// here, when first run (see `Lazy`).
+    pub fn filters(filters: usize, kernel: usize) -> Lazy<Conv1D> {
+        Lazy::new(
+            move |dims| Ok(Conv1D::new(input_size("Conv1D", dims, &[3], 1, "[n, in_channels, l]")?, filters, kernel)),
+            |prefix, shapes| lazy_input_dims(1, prefix, shapes),
+        )
+    }
     /// A convolution with a kernel of `kernel`, stride 1, no padding.
     pub fn new(in_channels: usize, out_channels: usize, kernel: usize) -> Conv1D {
         Conv1D {
@@ -78,4 +89,32 @@ impl Forward for Conv1D {
         let y = x.conv1d_bias(&self.weight, self.bias.as_ref(), self.params).map_err(|e| e.context("Conv1D"))?;
         self.activation.apply(&y)
     }
+}
+
+/// The input dims of a lazy `Conv1D` whose checkpoint weight is `[out, in/groups, ..]`.
+fn lazy_input_dims(groups: usize, prefix: &str, shapes: &Shapes<'_>) -> Result<Vec<usize>> {
+    let w = file_shape("Conv1D", prefix, shapes, &["weight"], 3)?;
+    let mut dims = vec![1; 3];
+    dims[1] = w[1].saturating_mul(groups.max(1));
+    Ok(dims)
+}
+
+/// The builders of `Conv1D`, recorded until the layer is built.
+impl Lazy<Conv1D> {
+    /// Zero padding: `p`, or `"same"` / `"valid"`.
+    pub fn padding(self, p: impl Into<Padding>) -> Self {
+        let p = p.into();
+        self.map(move |l| l.padding(p))
+    }
+    pub fn stride(self, s: usize) -> Self {
+        self.map(move |l| l.stride(s))
+    }
+    pub fn dilation(self, d: usize) -> Self {
+        self.map(move |l| l.dilation(d))
+    }
+    /// Grouped convolution (the inferred `in_channels` must divide by `groups`).
+    pub fn groups(self, g: usize) -> Self {
+        self.map(move |l| l.groups(g)).with_infer(move |prefix, shapes| lazy_input_dims(g, prefix, shapes))
+    }
+    lazy_conv_builders!();
 }

@@ -1,6 +1,7 @@
 //! Conv2D (PyTorch's `Conv2d`): NCHW input, weight `[out, in/groups, kh, kw]`.
 
-use super::conv_builders::conv_builders;
+use super::conv_builders::{conv_builders, lazy_conv_builders};
+use super::lazy::{file_shape, input_size, Lazy, Shapes};
 use super::param_init::InitErrors;
 use super::Activation;
 use crate::Module;
@@ -29,6 +30,19 @@ pub struct Conv2D {
 }
 
 impl Conv2D {
+    /// A convolution with `filters` output channels whose `in_channels` is dim 1 of its
+    /// first input (Keras's `Conv2D(filters, kernel_size)`, PyTorch's `LazyConv2d`).
+    /// It becomes `Conv2D::new(in_channels, filters, kernel)` with the options chained
+    /// here, when first run (see `Lazy`).
+    pub fn filters(filters: usize, kernel: impl IntoPair) -> Lazy<Conv2D> {
+        let kernel = kernel.into_pair();
+        Lazy::new(
+            move |dims| {
+                Ok(Conv2D::new(input_size("Conv2D", dims, &[4], 1, "[n, in_channels, h, w]")?, filters, kernel))
+            },
+            |prefix, shapes| lazy_input_dims(1, prefix, shapes),
+        )
+    }
     /// A convolution with a `kernel` of `k` or `(kh, kw)`, stride 1, no padding,
     /// PyTorch's initialisation.
     pub fn new(in_channels: usize, out_channels: usize, kernel: impl IntoPair) -> Conv2D {
@@ -79,4 +93,34 @@ impl Forward for Conv2D {
         let y = functional::conv2d(x, &self.weight, self.bias.as_ref(), self.params)?;
         self.activation.apply(&y)
     }
+}
+
+/// The input dims of a lazy `Conv2D` whose checkpoint weight is `[out, in/groups, ..]`.
+fn lazy_input_dims(groups: usize, prefix: &str, shapes: &Shapes<'_>) -> Result<Vec<usize>> {
+    let w = file_shape("Conv2D", prefix, shapes, &["weight"], 4)?;
+    let mut dims = vec![1; 4];
+    dims[1] = w[1].saturating_mul(groups.max(1));
+    Ok(dims)
+}
+
+/// The builders of `Conv2D`, recorded until the layer is built.
+impl Lazy<Conv2D> {
+    /// Zero padding: `p`, or `"same"` / `"valid"`.
+    pub fn padding(self, p: impl Into<Padding>) -> Self {
+        let p = p.into();
+        self.map(move |l| l.padding(p))
+    }
+    pub fn stride(self, s: impl IntoPair) -> Self {
+        let s = s.into_pair();
+        self.map(move |l| l.stride(s))
+    }
+    pub fn dilation(self, d: impl IntoPair) -> Self {
+        let d = d.into_pair();
+        self.map(move |l| l.dilation(d))
+    }
+    /// Grouped convolution (the inferred `in_channels` must divide by `groups`).
+    pub fn groups(self, g: usize) -> Self {
+        self.map(move |l| l.groups(g)).with_infer(move |prefix, shapes| lazy_input_dims(g, prefix, shapes))
+    }
+    lazy_conv_builders!();
 }

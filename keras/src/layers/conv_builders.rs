@@ -30,3 +30,23 @@ macro_rules! conv_builders {
     };
 }
 pub(crate) use conv_builders;
+
+/// `bias`, `init` and `activation` on a lazy convolution (`Lazy<Conv2D>` ...), recorded
+/// until it is built.
+macro_rules! lazy_conv_builders {
+    () => {
+        /// With (default) or without the `bias` parameter.
+        pub fn bias(self, on: bool) -> Self {
+            self.map(move |l| l.bias(on))
+        }
+        /// The weight's initialiser (PyTorch's default unless set).
+        pub fn init(self, init: Init) -> Self {
+            self.map(move |l| l.init(init))
+        }
+        /// An activation applied to the output (Keras's `activation=`).
+        pub fn activation(self, activation: Activation) -> Self {
+            self.map(move |l| l.activation(activation))
+        }
+    };
+}
+pub(crate) use lazy_conv_builders;

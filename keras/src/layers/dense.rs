@@ -1,5 +1,6 @@
 //! Dense (PyTorch's `Linear`): `y = x·Wᵀ + b`, weight `[out, in]`.
 
+use super::lazy::{file_shape, input_size, Lazy};
 use super::param_init::InitErrors;
 use super::Activation;
 use crate::Module;
@@ -26,6 +27,16 @@ pub struct Dense {
 }
 
 impl Dense {
+    /// A Dense layer with `out_features` outputs whose `in_features` is the last dim of
+    /// its first input (Keras's `Dense(units)`, PyTorch's `LazyLinear`). It becomes
+    /// `Dense::new(in_features, units)` with the options chained here, when first run
+    /// (see `Lazy`).
+    pub fn units(units: usize) -> Lazy<Dense> {
+        Lazy::new(
+            move |dims| Ok(Dense::new(input_size("Dense", dims, &[], -1, "[.., in_features]")?, units)),
+            |prefix, shapes| Ok(vec![file_shape("Dense", prefix, shapes, &["weight"], 2)?[1]]),
+        )
+    }
     /// PyTorch's initialisation: weight and bias U(−1/√in, 1/√in).
     pub fn new(in_features: usize, out_features: usize) -> Dense {
         let mut errs = InitErrors::default();
@@ -76,5 +87,25 @@ impl Forward for Dense {
         self.init_errors.check("Dense")?;
         let y = functional::linear(x, &self.weight, self.bias.as_ref())?;
         self.activation.apply(&y)
+    }
+}
+
+/// The builders of `Dense`, recorded until the layer is built.
+impl Lazy<Dense> {
+    /// Applies `activation` to the output (Keras's `activation=`).
+    pub fn activation(self, activation: Activation) -> Self {
+        self.map(move |l| l.activation(activation))
+    }
+    /// With or without a bias (`use_bias`).
+    pub fn bias(self, on: bool) -> Self {
+        self.map(move |l| l.bias(on))
+    }
+    /// The weight's initialiser (`kernel_initializer`).
+    pub fn init(self, init: Init) -> Self {
+        self.map(move |l| l.init(init))
+    }
+    /// The bias's initialiser (`bias_initializer`).
+    pub fn bias_init(self, init: Init) -> Self {
+        self.map(move |l| l.bias_init(init))
     }
 }

@@ -14,6 +14,7 @@ mod embedding;
 mod flatten;
 mod group_norm;
 mod layer_norm;
+mod lazy;
 mod multihead_attention;
 mod padding;
 mod param_init;
@@ -43,6 +44,7 @@ pub use embedding::Embedding;
 pub use flatten::Flatten;
 pub use group_norm::{GroupNorm, InstanceNorm1D, InstanceNorm2D, RmsNorm};
 pub use layer_norm::LayerNorm;
+pub use lazy::Lazy;
 pub use multihead_attention::MultiheadAttention;
 pub use padding::{
     CircularPad1D, CircularPad2D, ConstantPad1D, ConstantPad2D, IntoPads, ReflectionPad1D, ReflectionPad2D,

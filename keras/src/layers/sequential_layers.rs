@@ -4,7 +4,7 @@
 //! their index, so a checkpoint's `features.3.weight` lands on the fourth layer.
 
 use crate::Module;
-use lolcore::nn::{Forward, Visit, VisitMut};
+use lolcore::nn::{join_name, Forward, Visit, VisitLazy, VisitLazyMut, VisitMut};
 use lolcore::{Result, Tensor};
 
 /// Anything that is a module and maps a tensor to a tensor.
@@ -52,6 +52,17 @@ impl Module for SequentialLayers {
     }
     fn set_training(&mut self, training: bool) {
         self.layers.iter_mut().for_each(|l| l.set_training(training))
+    }
+    fn visit_lazy(&self, prefix: &str, f: &mut VisitLazy<'_>) {
+        for (i, l) in self.layers.iter().enumerate() {
+            l.visit_lazy(&join_name(prefix, &i.to_string()), f);
+        }
+    }
+    fn visit_lazy_mut(&mut self, prefix: &str, f: &mut VisitLazyMut<'_>) -> Result<()> {
+        for (i, l) in self.layers.iter_mut().enumerate() {
+            l.visit_lazy_mut(&join_name(prefix, &i.to_string()), f)?;
+        }
+        Ok(())
     }
 }
 

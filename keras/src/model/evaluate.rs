@@ -66,6 +66,9 @@ impl<M: Module + Forward> Model<M> {
                     return Err(Error::shape(op, format!("a batch has x {:?} and y {:?}", xb.dims(), yb.dims())));
                 }
                 let (xb, yb) = (xb.to_device(&dev)?, yb.to_device(&dev)?);
+                if !checked {
+                    self.ensure_built(&xb)?;
+                }
                 let pred = self.module.forward(&xb)?;
                 if !checked {
                     loss_cfg.check_targets(all_targets.unwrap_or(&yb), (pred.rank() == 2).then(|| pred.dims()[1]))?;
@@ -111,7 +114,11 @@ impl<M: Module + Forward> Model<M> {
         let out = no_grad(|| -> Result<Tensor> {
             let mut parts = Vec::new();
             for x in inputs {
-                parts.push(self.module.forward(&x?.to_device(&dev)?)?.to_device(&Device::Cpu)?);
+                let x = x?.to_device(&dev)?;
+                if parts.is_empty() {
+                    self.ensure_built(&x)?;
+                }
+                parts.push(self.module.forward(&x)?.to_device(&Device::Cpu)?);
             }
             if parts.is_empty() {
                 return Err(Error::arg(op, "no batches to predict (the loader is empty)"));

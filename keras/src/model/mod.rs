@@ -14,10 +14,10 @@ pub use training_state::TrainingProgress;
 use crate::callbacks::TrainingModel;
 use crate::losses::LossConfig;
 use crate::metrics::Metric;
-use lolcore::nn::{Forward, Module};
+use lolcore::nn::{trace, Forward, Module};
 use lolcore::optim::Optimizer;
 use lolcore::safetensors::{load_module, save_module, LoadOptions, LoadReport};
-use lolcore::{Device, Error, Result, Tensor, TensorId};
+use lolcore::{no_grad, Device, Error, Result, Tensor, TensorId};
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -115,11 +115,45 @@ impl<M: Module + Forward> Model<M> {
     pub fn optimizer_mut(&mut self) -> Option<&mut (dyn Optimizer + 'static)> {
         self.compiled.as_mut().map(|c| c.optimizer.as_mut())
     }
-    /// Records the per-sample input shape (e.g. `&[784]`) so `summary` can show output
-    /// shapes before any data was seen.
-    pub fn build(&mut self, input_shape: &[usize]) -> &mut Self {
+    /// Builds the model for samples of `input_shape` (e.g. `&[784]`, `&[1, 28, 28]`,
+    /// no batch dim, as Keras's `model.build`): lazy layers (`Dense::units(64)` ...)
+    /// get their parameters from one forward of zeros `[1, ..input_shape]`, run as in
+    /// eval mode (dropout draws nothing, batch norm keeps its statistics) and recording
+    /// no graph; an optimizer `compile` bound gets the new parameters. `summary` then
+    /// shows output shapes. A model with no unbuilt layer only records the shape.
+    pub fn build(&mut self, input_shape: &[usize]) -> Result<&mut Self> {
         self.input_shape = Some(input_shape.to_vec());
-        self
+        if !self.module.is_built() {
+            let mut dims = vec![1];
+            dims.extend(input_shape);
+            let x = Tensor::zeros(&dims, &self.device())?;
+            self.build_from(&x)?;
+        }
+        Ok(self)
+    }
+    /// Whether every layer has its parameters (false while a lazy layer waits for its
+    /// first input: call `build` or `fit`).
+    pub fn is_built(&self) -> bool {
+        self.module.is_built()
+    }
+    /// Builds the lazy layers from the first sample of `x` (of the data's own dtype,
+    /// so token ids reach an `Embedding` as ids) unless the model is built. What
+    /// `fit`, `evaluate`, `predict` and `train_on_batch` call first.
+    pub(crate) fn ensure_built(&mut self, x: &Tensor) -> Result<()> {
+        if self.module.is_built() || x.rank() == 0 || x.dims()[0] == 0 {
+            // An empty `x` is reported by the caller's own checks.
+            return Ok(());
+        }
+        let sample = x.narrow(0, 0, 1)?.to_device(&self.device())?;
+        self.build_from(&sample)
+    }
+    /// One traced forward of `x` (layers act as in eval mode), then the optimizer learns
+    /// of the new parameters.
+    fn build_from(&mut self, x: &Tensor) -> Result<()> {
+        let module = &self.module;
+        let (out, _) = trace::trace_layers(|| no_grad(|| module.forward(x)));
+        out.map_err(|e| e.context(format!("building the model for input {:?}", x.dims())))?;
+        self.sync_parameters()
     }
     /// Moves the weights to `device`; fit/evaluate/predict then run there (data may stay
     /// on the CPU). The optimizer follows its parameters: groups, learning rates and

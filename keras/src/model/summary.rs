@@ -92,7 +92,7 @@ impl<M: Module + Forward> Model<M> {
                 "│ {:<a$}│ {:<b$}│ {:>c$} │\n",
                 name,
                 out_shape,
-                thousands(*params),
+                params,
                 a = w[0] - 1,
                 b = w[1] - 1,
                 c = w[2] - 2
@@ -102,6 +102,10 @@ impl<M: Module + Forward> Model<M> {
         out += &format!(" Total params: {} ({})\n", thousands(trainable + fixed), bytes(trainable_bytes + fixed_bytes));
         out += &format!(" Trainable params: {} ({})\n", thousands(trainable), bytes(trainable_bytes));
         out += &format!(" Non-trainable params: {} ({})\n", thousands(fixed), bytes(fixed_bytes));
+        if !self.module.is_built() {
+            out += " The model is not built yet: its lazy layers (\"unbuilt\") get their parameters from the\n";
+            out += " first input; call build(&input_shape) or fit to create them (the counts above leave them out).\n";
+        }
         out
     }
 
@@ -111,7 +115,10 @@ impl<M: Module + Forward> Model<M> {
     }
 
     /// (name (type), output shape, parameters) per top-level layer.
-    fn summary_rows(&self) -> Vec<(String, String, usize)> {
+    fn summary_rows(&self) -> Vec<(String, String, String)> {
+        if !self.module.is_built() {
+            return self.unbuilt_rows();
+        }
         if let Some(input) = &self.input_shape {
             let mut dims = vec![1];
             dims.extend(input);
@@ -141,23 +148,47 @@ impl<M: Module + Forward> Model<M> {
                 if !recs.is_empty() {
                     return recs
                         .into_iter()
-                        .map(|r| (format!("{} ({})", r.name, r.type_name), shape(&r.output_shape), r.params))
+                        .map(|r| (format!("{} ({})", r.name, r.type_name), shape(&r.output_shape), thousands(r.params)))
                         .collect();
                 }
             }
         }
         // No input shape (or not a sequential): one row per top-level child.
-        let mut rows: Vec<(String, String, usize)> = Vec::new();
+        self.param_rows().into_iter().map(|(n, p)| (n, "?".into(), thousands(p))).collect()
+    }
+
+    /// (top-level child, parameters) for each child with parameters.
+    fn param_rows(&self) -> Vec<(String, usize)> {
+        let mut rows: Vec<(String, usize)> = Vec::new();
         self.module.visit("", &mut |n, t, k| {
             if k != TensorKind::Parameter {
                 return;
             }
             let top = n.split('.').next().unwrap_or(n).to_string();
             match rows.last_mut() {
-                Some(r) if r.0 == top => r.2 += t.numel(),
-                _ => rows.push((top, "?".into(), t.numel())),
+                Some(r) if r.0 == top => r.1 += t.numel(),
+                _ => rows.push((top, t.numel())),
             }
         });
+        rows
+    }
+
+    /// Before the build (no forward may run: it would build the lazy layers): the
+    /// children with parameters, and each unbuilt lazy layer as `unbuilt`, in
+    /// `sequential!` order when the children are numbered.
+    fn unbuilt_rows(&self) -> Vec<(String, String, String)> {
+        let mut rows: Vec<(String, String, String)> =
+            self.param_rows().into_iter().map(|(n, p)| (n, "?".into(), thousands(p))).collect();
+        self.module.visit_lazy("", &mut |n, l| {
+            if !l.is_built() {
+                let name = if n.is_empty() { "(root)" } else { n };
+                rows.push((format!("{name} ({})", l.layer_type()), "?".into(), "unbuilt".into()));
+            }
+        });
+        let index = |r: &(String, String, String)| r.0.split([' ', '.']).next().and_then(|i| i.parse::<usize>().ok());
+        if rows.iter().all(|r| index(r).is_some()) {
+            rows.sort_by_key(index);
+        }
         rows
     }
 }

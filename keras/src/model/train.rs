@@ -33,6 +33,7 @@ impl<M: Module + Forward> Model<M> {
         let op = "fit";
         self.compiled(op)?;
         let n_all = check_xy(op, x, Some(y), opts.batch_size)?;
+        self.ensure_built(x)?;
         if !(0.0..1.0).contains(&opts.validation_split) {
             return Err(Error::arg(op, format!("validation_split must be in [0, 1), got {}", opts.validation_split)));
         }
@@ -168,6 +169,10 @@ impl<M: Module + Forward> Model<M> {
             progress.begin_epoch(epoch, opts.epochs, steps);
             for step in 0..steps {
                 let Some(Batch { x: xb, y: yb, weight, len }) = feed.batch(step, &dev)? else { break };
+                if !checked {
+                    // Lazy layers are built (and join the optimizer) before the first step.
+                    self.ensure_built(&xb)?;
+                }
                 for cb in callbacks.iter_mut() {
                     cb.on_train_batch_begin(step, self)?;
                 }
@@ -294,6 +299,7 @@ impl<M: Module + Forward> Model<M> {
         self.compiled(op)?;
         self.sync_parameters()?;
         check_xy(op, x, Some(y), 1)?;
+        self.ensure_built(x)?;
         let dev = self.device();
         let (xb, yb) = (x.to_device(&dev)?, y.to_device(&dev)?);
         self.module.set_training(true);

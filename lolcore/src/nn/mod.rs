@@ -9,5 +9,5 @@ pub mod trace;
 pub use init::Init;
 pub use module::{
     check_layer, join_name, lambda, layer_error, short_type_name, visit_as_buffer, visit_mut_as_buffer, Forward,
-    Lambda, Module, TensorKind, Visit, VisitMut,
+    Lambda, LazyModule, Module, TensorKind, Visit, VisitLazy, VisitLazyMut, VisitMut,
 };

@@ -24,6 +24,28 @@ pub fn join_name(prefix: &str, name: &str) -> String {
     }
 }
 
+/// A layer whose tensors are created later, from the shape of its first input
+/// (`keras::layers::Lazy`, made by `Dense::units(64)` and the like). Containers reach
+/// their lazy children through `Module::visit_lazy` / `visit_lazy_mut`.
+pub trait LazyModule {
+    /// Whether the tensors exist yet.
+    fn is_built(&self) -> bool;
+    /// The wrapped layer's type (`Dense`), for messages and summaries.
+    fn layer_type(&self) -> String;
+    /// Where (and in which float dtype) the tensors go once built: what `move_to` and
+    /// `cast_to` asked for before the layer had tensors.
+    fn place(&mut self, device: Option<&Device>, dtype: Option<DType>);
+    /// Builds the layer from the shapes of a checkpoint's tensors (`shapes(full_name)`,
+    /// names as this module's state dict has them, under `prefix`), or says why it
+    /// cannot. A built layer is left as it is.
+    fn build_from_shapes(&mut self, prefix: &str, shapes: &dyn Fn(&str) -> Option<Vec<usize>>) -> Result<()>;
+}
+
+/// A visitor over a module's lazy layers.
+pub type VisitLazy<'a> = dyn FnMut(&str, &dyn LazyModule) + 'a;
+/// A visitor that may build or place a module's lazy layers.
+pub type VisitLazyMut<'a> = dyn FnMut(&str, &mut dyn LazyModule) -> Result<()> + 'a;
+
 /// A visitor over a module's named tensors.
 pub type Visit<'a> = dyn FnMut(&str, &Tensor, TensorKind) + 'a;
 /// A visitor that may replace a module's named tensors.
@@ -46,6 +68,20 @@ pub trait Module {
     /// Whether this module is in training mode (for modules that track it).
     fn is_training(&self) -> Option<bool> {
         None
+    }
+    /// Calls `f` with every lazy layer (built or not) by dotted name. Containers forward
+    /// it to their children (`#[derive(Module)]` and `sequential!` do); a module with no
+    /// lazy parts keeps the default, which visits nothing.
+    fn visit_lazy(&self, _prefix: &str, _f: &mut VisitLazy<'_>) {}
+    /// `visit_lazy` with mutable access, to build or place the lazy layers.
+    fn visit_lazy_mut(&mut self, _prefix: &str, _f: &mut VisitLazyMut<'_>) -> Result<()> {
+        Ok(())
+    }
+    /// Whether every lazy layer inside has its tensors (true for a module with none).
+    fn is_built(&self) -> bool {
+        let mut built = true;
+        self.visit_lazy("", &mut |_, l| built &= l.is_built());
+        built
     }
 
     /// Every trainable parameter with its dotted name. A parameter shared by several
@@ -73,12 +109,20 @@ pub trait Module {
     /// keeps its identity, so an optimizer built before the move finds its parameters
     /// again with `Optimizer::rebind` (`Model` does that by itself).
     fn move_to(&mut self, device: &Device) -> Result<()> {
-        replace_tensors(self, |t| t.device() != *device, |t| Tensor::to_device(t, device))
+        replace_tensors(self, |t| t.device() != *device, |t| Tensor::to_device(t, device))?;
+        self.visit_lazy_mut("", &mut |_, l| {
+            l.place(Some(device), None);
+            Ok(())
+        })
     }
     /// Converts every float parameter and buffer to `dtype`, keeping identities as
     /// `move_to` does.
     fn cast_to(&mut self, dtype: DType) -> Result<()> {
-        replace_tensors(self, |t| t.dtype().is_float() && t.dtype() != dtype, |t| Tensor::to_dtype(t, dtype))
+        replace_tensors(self, |t| t.dtype().is_float() && t.dtype() != dtype, |t| Tensor::to_dtype(t, dtype))?;
+        self.visit_lazy_mut("", &mut |_, l| {
+            l.place(None, Some(dtype));
+            Ok(())
+        })
     }
     /// Training mode (PyTorch's `model.train()`).
     fn train(&mut self) {
@@ -169,6 +213,17 @@ impl<M: Module> Module for Option<M> {
             m.set_training(training)
         }
     }
+    fn visit_lazy(&self, prefix: &str, f: &mut VisitLazy<'_>) {
+        if let Some(m) = self {
+            m.visit_lazy(prefix, f)
+        }
+    }
+    fn visit_lazy_mut(&mut self, prefix: &str, f: &mut VisitLazyMut<'_>) -> Result<()> {
+        match self {
+            Some(m) => m.visit_lazy_mut(prefix, f),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Children of a list, named `0`, `1`, ... (PyTorch's `ModuleList`).
@@ -185,6 +240,19 @@ fn visit_list_mut<M: Module>(items: &mut [M], prefix: &str, f: &mut VisitMut<'_>
     Ok(())
 }
 
+fn visit_list_lazy<M: Module>(items: &[M], prefix: &str, f: &mut VisitLazy<'_>) {
+    for (i, m) in items.iter().enumerate() {
+        m.visit_lazy(&join_name(prefix, &i.to_string()), f)
+    }
+}
+
+fn visit_list_lazy_mut<M: Module>(items: &mut [M], prefix: &str, f: &mut VisitLazyMut<'_>) -> Result<()> {
+    for (i, m) in items.iter_mut().enumerate() {
+        m.visit_lazy_mut(&join_name(prefix, &i.to_string()), f)?
+    }
+    Ok(())
+}
+
 /// A list of modules, children named `0`, `1`, ... (PyTorch's `ModuleList`).
 impl<M: Module> Module for Vec<M> {
     fn visit(&self, prefix: &str, f: &mut Visit<'_>) {
@@ -195,6 +263,12 @@ impl<M: Module> Module for Vec<M> {
     }
     fn set_training(&mut self, training: bool) {
         self.iter_mut().for_each(|m| m.set_training(training))
+    }
+    fn visit_lazy(&self, prefix: &str, f: &mut VisitLazy<'_>) {
+        visit_list_lazy(self, prefix, f)
+    }
+    fn visit_lazy_mut(&mut self, prefix: &str, f: &mut VisitLazyMut<'_>) -> Result<()> {
+        visit_list_lazy_mut(self, prefix, f)
     }
 }
 
@@ -207,6 +281,12 @@ impl<M: Module, const N: usize> Module for [M; N] {
     }
     fn set_training(&mut self, training: bool) {
         self.iter_mut().for_each(|m| m.set_training(training))
+    }
+    fn visit_lazy(&self, prefix: &str, f: &mut VisitLazy<'_>) {
+        visit_list_lazy(self, prefix, f)
+    }
+    fn visit_lazy_mut(&mut self, prefix: &str, f: &mut VisitLazyMut<'_>) -> Result<()> {
+        visit_list_lazy_mut(self, prefix, f)
     }
 }
 
@@ -251,13 +331,21 @@ pub fn layer_error(name: &str, type_name: &str, e: Error) -> Error {
     Error::Context { context: format!("layer {name} ({type_name})"), source: Box::new(e) }
 }
 
-/// The readable name of a layer type: `keras::layers::Dense` → `Dense`, closures → `Lambda`.
+/// The readable name of a layer type: `keras::layers::Dense` → `Dense`, closures →
+/// `Lambda`; a lazy layer (`Lazy<Dense>`) is named after the layer it builds.
 pub fn short_type_name<T: ?Sized>() -> String {
-    let full = std::any::type_name::<T>();
+    short_name(std::any::type_name::<T>())
+}
+
+fn short_name(full: &str) -> String {
     let base = full.split('<').next().unwrap_or(full);
     match base.rsplit("::").next().unwrap_or(base) {
         // A closure (a type defined inside one is named by its own last segment).
         "{{closure}}" => "Lambda".into(),
+        "Lazy" if full.ends_with('>') => match full.split_once('<') {
+            Some((_, inner)) => short_name(&inner[..inner.len() - 1]),
+            None => "Lazy".into(),
+        },
         name => name.to_string(),
     }
 }

@@ -159,6 +159,10 @@ pub fn load_module<M: Module + ?Sized, P: AsRef<Path>>(m: &mut M, path: P, opts:
 }
 
 /// Loads an open checkpoint into `m` (see `load_module`).
+///
+/// Lazy layers not built yet (`Dense::units(64)`) are built first from the shapes of
+/// their tensors in the file; one whose shapes the file does not give is an error that
+/// names it. (Those layers stay built, with fresh values, if the load then fails.)
 pub fn load_checkpoint<M: Module + ?Sized>(m: &mut M, file: &Checkpoint, opts: &LoadOptions) -> Result<LoadReport> {
     let mut by_name: HashMap<String, usize> = HashMap::new();
     let mut report = LoadReport::default();
@@ -166,6 +170,16 @@ pub fn load_checkpoint<M: Module + ?Sized>(m: &mut M, file: &Checkpoint, opts: &
         if let Some(n) = opts.rename(&e.name) {
             by_name.insert(n, i);
         }
+    }
+    if !m.is_built() {
+        let shapes = |n: &str| by_name.get(n).map(|&i| file.tensors()[i].shape.clone());
+        m.visit_lazy_mut("", &mut |prefix, l| {
+            if l.is_built() {
+                return Ok(());
+            }
+            l.build_from_shapes(prefix, &shapes)
+                .map_err(|e| Error::Load(format!("cannot load {} into an unbuilt model: {e}", file.path().display())))
+        })?;
     }
     let state = m.state_dict();
     let mut plan = Vec::new();

@@ -10,6 +10,7 @@
 
 use super::sequence::{Kind, Recurrent};
 use super::step::Nonlinearity;
+use crate::layers::lazy::{file_shape, input_size, Lazy};
 use lolcore::nn::{Forward, Module, Visit, VisitMut};
 use lolcore::{Result, Tensor};
 
@@ -21,6 +22,21 @@ macro_rules! sequence_layer {
         }
 
         impl $name {
+            /// A layer with `units` hidden features whose `input_size` is the last dim
+            /// of its first input (Keras's `
+            #[doc = concat!(stringify!($name), "(units)`). It becomes `", stringify!($name), "::new(input_size, units)`")]
+            /// with the options chained here, when first run (see `Lazy`).
+            pub fn units(units: usize) -> Lazy<$name> {
+                Lazy::new(
+                    move |dims| {
+                        let layout = "[seq, batch, input_size] ([batch, seq, input_size] with batch_first), or [seq, input_size]";
+                        Ok($name::new(input_size(stringify!($name), dims, &[2, 3], -1, layout)?, units))
+                    },
+                    |prefix, shapes| {
+                        Ok(vec![1, 1, file_shape(stringify!($name), prefix, shapes, &["weight_ih_l0"], 2)?[1]])
+                    },
+                )
+            }
             /// One layer, unidirectional, with biases, time-major input.
             pub fn new(input_size: usize, hidden_size: usize) -> Self {
                 $name { inner: Recurrent::new(stringify!($name), $kind, input_size, hidden_size) }
@@ -73,6 +89,30 @@ macro_rules! sequence_layer {
             }
         }
 
+        /// The builders, recorded until the layer is built.
+        impl Lazy<$name> {
+            /// Stacked layers, each fed the previous one's output sequence.
+            pub fn num_layers(self, n: usize) -> Self {
+                self.map(move |l| l.num_layers(n))
+            }
+            /// A second pass runs backwards in time; outputs of both are concatenated.
+            pub fn bidirectional(self, on: bool) -> Self {
+                self.map(move |l| l.bidirectional(on))
+            }
+            /// With (default) or without the bias vectors.
+            pub fn bias(self, on: bool) -> Self {
+                self.map(move |l| l.bias(on))
+            }
+            /// Input and output as `[batch, seq, features]` (states stay layer-major).
+            pub fn batch_first(self, on: bool) -> Self {
+                self.map(move |l| l.batch_first(on))
+            }
+            /// Dropout on each layer's output except the last, in training.
+            pub fn dropout(self, p: f64) -> Self {
+                self.map(move |l| l.dropout(p))
+            }
+        }
+
         /// The output sequence alone (for `sequential!`); `forward_seq` gives the states.
         impl Forward for $name {
             fn forward(&self, x: &Tensor) -> Result<Tensor> {
@@ -108,6 +148,31 @@ impl RNN {
     pub fn forward_seq(&self, x: &Tensor, h0: Option<&Tensor>) -> Result<(Tensor, Tensor)> {
         let (out, fin) = self.inner.run(x, h0.map(|h| (h, None)))?;
         Ok((out, fin.h))
+    }
+}
+
+impl Lazy<RNN> {
+    /// `tanh` (default) or `relu`.
+    pub fn nonlinearity(self, act: Nonlinearity) -> Self {
+        self.map(move |l| l.nonlinearity(act))
+    }
+    /// `RNN::forward_seq`, building the layer from `x` first if needed.
+    pub fn forward_seq(&self, x: &Tensor, h0: Option<&Tensor>) -> Result<(Tensor, Tensor)> {
+        self.build_for(x)?.forward_seq(x, h0)
+    }
+}
+
+impl Lazy<GRU> {
+    /// `GRU::forward_seq`, building the layer from `x` first if needed.
+    pub fn forward_seq(&self, x: &Tensor, h0: Option<&Tensor>) -> Result<(Tensor, Tensor)> {
+        self.build_for(x)?.forward_seq(x, h0)
+    }
+}
+
+impl Lazy<LSTM> {
+    /// `LSTM::forward_seq`, building the layer from `x` first if needed.
+    pub fn forward_seq(&self, x: &Tensor, state: Option<(&Tensor, &Tensor)>) -> Result<(Tensor, (Tensor, Tensor))> {
+        self.build_for(x)?.forward_seq(x, state)
     }
 }
 
