@@ -25,6 +25,7 @@ mod logs;
 pub mod losses;
 pub mod metrics;
 mod model;
+mod one_hot;
 pub mod prelude;
 mod progress;
 pub mod vision;
@@ -35,6 +36,7 @@ pub use lolcore::nn::functional;
 pub use lolcore::{sequential, Module};
 pub use lolcore::{DType, Device, Error, Result, Tensor};
 pub use model::{FitOptions, Model, Scores, TrainingProgress};
+pub use one_hot::to_categorical;
 pub use progress::Verbosity;
 
 /// What generated code refers to. Not a public API.

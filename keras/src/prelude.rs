@@ -13,6 +13,7 @@ pub use crate::layers::*;
 pub use crate::losses::{Loss, Reduction};
 pub use crate::metrics::Metric;
 pub use crate::sequential;
+pub use crate::to_categorical;
 pub use crate::{FitOptions, History, Logs, Model, Scores, TrainingProgress, Verbosity};
 // The trait and the derive macro, both named `Module` (as serde's `Serialize`).
 pub use lolcore::nn::{Forward, Init};
