@@ -20,7 +20,10 @@ fn reference() -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
-fn digits() -> ((Vec<u8>, Vec<u8>), (Vec<u8>, Vec<u8>)) {
+/// Pixels (784 per digit) and labels.
+type Digits = (Vec<u8>, Vec<u8>);
+
+fn digits() -> (Digits, Digits) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist");
     let ((x, y), (xt, yt)) = keras::datasets::mnist::load_data(dir).unwrap();
     let v = |t: &Tensor| t.to_dtype(DType::U8).unwrap().to_vec::<u8>().unwrap();

@@ -19,6 +19,9 @@ use std::path::Path;
 
 const FORMAT: &str = "lol-training-checkpoint-1";
 
+/// Each callback's saved values, in `fit`'s order.
+type CallbackStates = Vec<Vec<(String, f64)>>;
+
 /// How far a run got: the next epoch to run, and the optimizer steps taken so far.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TrainingProgress {
@@ -31,12 +34,11 @@ fn rng_tensor(g: &Generator) -> Result<Tensor> {
 }
 
 fn set_rng(g: &Generator, t: &Tensor, path: &Path) -> Result<()> {
-    let v = t.to_vec::<i64>()?;
-    let s: [u64; 4] = [v[0] as u64, v[1] as u64, v[2] as u64, v[3] as u64];
-    if v.len() != 4 || s == [0; 4] {
-        return Err(Error::format(path, "the saved random state is not 4 non-zero words"));
+    let v = t.to_dtype(lolcore::DType::I64)?.to_vec::<i64>()?;
+    match v.as_slice() {
+        &[a, b, c, d] if [a, b, c, d] != [0; 4] => g.set_state([a as u64, b as u64, c as u64, d as u64]),
+        _ => return Err(Error::format(path, "the saved random state is not 4 words, not all zero")),
     }
-    g.set_state(s);
     Ok(())
 }
 
@@ -101,7 +103,7 @@ impl<M: Module + Forward> Model<M> {
         &mut self,
         path: &Path,
         loader_rng: Option<&Generator>,
-    ) -> Result<(TrainingProgress, Vec<Vec<(String, f64)>>)> {
+    ) -> Result<(TrainingProgress, CallbackStates)> {
         let op = "load_checkpoint";
         self.compiled(op)?;
         let file = SafeTensors::open(path)?;
@@ -118,7 +120,7 @@ impl<M: Module + Forward> Model<M> {
                 .ok_or_else(|| Error::format(path, format!("metadata {k:?} is missing or not a number")))
         };
         let progress = TrainingProgress { epoch: number("epoch")?, global_step: number("global_step")? };
-        let callbacks: Vec<Vec<(String, f64)>> = match meta.get("callbacks") {
+        let callbacks: CallbackStates = match meta.get("callbacks") {
             Some(text) => {
                 let v: serde_json::Value = serde_json::from_str(text)
                     .map_err(|e| Error::format(path, format!("metadata \"callbacks\" is not JSON: {e}")))?;
@@ -226,7 +228,7 @@ impl<M: Module + Forward> Model<M> {
         global_step: usize,
         loader_rng: Option<&Generator>,
     ) -> Result<()> {
-        let states: Vec<Vec<(String, f64)>> = callbacks.iter().map(|c| c.state()).collect();
+        let states: CallbackStates = callbacks.iter().map(|c| c.state()).collect();
         let Some(path) = callbacks[b].as_backup().map(|br| br.checkpoint_path()) else { return Ok(()) };
         self.write_checkpoint(&path, TrainingProgress { epoch: next_epoch, global_step }, &states, loader_rng)
     }
