@@ -3,24 +3,26 @@
 
 use lolcore::{no_grad, DType, Device, Error, Result, Tensor};
 
-/// A metric to report during `fit`/`evaluate` (predictions are logits).
+/// A metric to report during `fit`/`evaluate`. Binary metrics read the predictions as
+/// probabilities when a Sigmoid/Softmax layer made them or the loss declares
+/// `from_logits(false)` (threshold 0.5), else as logits (threshold 0, the same decision).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Metric {
     /// Sparse, categorical or binary accuracy, chosen from the shapes (as Keras does).
     Accuracy,
     SparseCategoricalAccuracy,
     CategoricalAccuracy,
-    /// Logit > 0 counts as class 1.
+    /// Probability > 0.5 (logit > 0) counts as class 1.
     BinaryAccuracy,
     /// The label is among the k largest logits (integer labels).
     TopKAccuracy(usize),
     MeanAbsoluteError,
     MeanSquaredError,
-    /// Binary precision at logit > 0.
+    /// Binary precision at probability > 0.5 (logit > 0).
     Precision,
-    /// Binary recall at logit > 0.
+    /// Binary recall at probability > 0.5 (logit > 0).
     Recall,
-    /// Binary ROC AUC over 200 thresholds on sigmoid(logit).
+    /// Binary ROC AUC over 200 thresholds on the probabilities (sigmoid of logits).
     Auc,
 }
 
@@ -242,6 +244,10 @@ impl Default for LossMeter {
 }
 
 impl LossMeter {
+    /// No batch was added.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0.0
+    }
     pub fn add(&mut self, loss: &Tensor, batch: usize) -> Result<()> {
         no_grad(|| {
             let l = loss.detach().to_dtype(DType::F32)?.affine(batch as f64, 0.0)?;

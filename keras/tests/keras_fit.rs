@@ -178,3 +178,81 @@ fn class_and_sample_weights_scale_each_samples_loss() {
     let e = m.fit_with(&x, &y, quiet(1, 8).sample_weight(&short)).unwrap_err().to_string();
     assert!(e.contains("sample_weight") && e.contains("[3]"), "{e}");
 }
+
+/// Records each training batch's size.
+struct BatchSizes(Vec<usize>);
+impl Callback for BatchSizes {
+    fn on_train_batch_end(
+        &mut self,
+        _: usize,
+        logs: &keras::callbacks::BatchLogs<'_>,
+        _: &mut dyn keras::callbacks::TrainingModel,
+    ) -> Result<()> {
+        self.0.push(logs.batch_size);
+        Ok(())
+    }
+}
+
+#[test]
+fn steps_per_epoch_on_tensors_carries_on_through_the_data_and_explicit_validation_wins() {
+    manual_seed(12);
+    let (x, y) = blobs(10, 2);
+    let mut m = Model::new(sequential![Dense::new(4, 2)]);
+    m.compile(Sgd::new(0.01), Loss::SparseCategoricalCrossentropy);
+    // 10 samples, batches of 4, 2 steps per epoch: 4, 4 | 2, 4 | 4, 2 — every sample once
+    // per pass, passes continuing across epochs.
+    let mut sizes = BatchSizes(vec![]);
+    m.fit_with(&x, &y, quiet(3, 4).shuffle(false).steps_per_epoch(2).callback(&mut sizes)).unwrap();
+    assert_eq!(sizes.0, [4, 4, 2, 4, 4, 2]);
+    // validation_data takes precedence over validation_split: all 10 samples train.
+    let mut sizes = BatchSizes(vec![]);
+    let opts = quiet(1, 5).validation_split(0.5).validation_data(&x, &y).callback(&mut sizes);
+    m.fit_with(&x, &y, opts).unwrap();
+    assert_eq!(sizes.0, [5, 5]);
+}
+
+#[test]
+fn class_weight_rounds_float_labels_and_predict_keeps_the_logits_for_the_loss() {
+    manual_seed(13);
+    let x = Tensor::randn(&[6, 3], &Device::Cpu).unwrap();
+    let y = Tensor::from_vec(vec![0f32, 1., 2., 2., 1., 0.], &[6, 1], &Device::Cpu).unwrap();
+    let mut m = Model::new(sequential![Dense::new(3, 1)]);
+    m.compile(Sgd::new(0.0), Loss::MeanSquaredError);
+    let p = m.predict(&x, 6).unwrap().to_vec::<f32>().unwrap();
+    let w = [1.0, 2.0, 5.0];
+    let want: f64 =
+        p.iter().zip(y.to_vec::<f32>().unwrap()).map(|(p, t)| ((p - t) as f64).powi(2) * w[t as usize]).sum::<f64>()
+            / 6.0;
+    let h = m.fit_with(&x, &y, quiet(1, 6).class_weight([(0, 1.0), (1, 2.0), (2, 5.0)])).unwrap();
+    assert!((h.loss()[0] - want).abs() < 1e-5, "{} vs {want}", h.loss()[0]);
+    // A softmax model's predictions, given to the loss by hand, still use the logits.
+    let (x, y) = blobs(20, 3);
+    let mut m = Model::new(sequential![Dense::new(4, 3), Softmax]);
+    m.compile(Sgd::new(0.1), Loss::SparseCategoricalCrossentropy);
+    let probs = m.predict(&x, 6).unwrap();
+    let by_hand = Loss::SparseCategoricalCrossentropy.compute(&probs, &y).unwrap().to_scalar::<f32>().unwrap();
+    let evaluated = m.evaluate(&x, &y, 20).unwrap().loss;
+    assert!((by_hand as f64 - evaluated).abs() < 1e-5, "{by_hand} vs {evaluated}");
+}
+
+#[test]
+fn a_training_checkpoint_restores_into_an_unbuilt_lazy_model() {
+    manual_seed(14);
+    let (x, y) = blobs(16, 3);
+    let mut a = Model::new(sequential![Dense::units(8).activation(Activation::Relu), Dense::units(3)]);
+    a.compile(Adam::new(0.01), Loss::SparseCategoricalCrossentropy);
+    a.fit_with(&x, &y, quiet(2, 8)).unwrap();
+    let path = std::env::temp_dir().join(format!("lol_lazy_ckpt_{}.safetensors", std::process::id()));
+    a.save_checkpoint(&path, TrainingProgress { epoch: 2, global_step: 4 }).unwrap();
+    let mut b = Model::new(sequential![Dense::units(8).activation(Activation::Relu), Dense::units(3)]);
+    b.compile(Adam::new(0.01), Loss::SparseCategoricalCrossentropy);
+    assert_eq!(b.load_checkpoint(&path).unwrap().epoch, 2);
+    assert_eq!(weights_of(&a), weights_of(&b));
+    // Both continue identically: the optimizer state came along.
+    manual_seed(15);
+    a.fit_with(&x, &y, quiet(1, 8)).unwrap();
+    manual_seed(15);
+    b.fit_with(&x, &y, quiet(1, 8)).unwrap();
+    assert_eq!(weights_of(&a), weights_of(&b));
+    let _ = std::fs::remove_file(&path);
+}

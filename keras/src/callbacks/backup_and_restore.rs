@@ -13,8 +13,11 @@ use std::path::{Path, PathBuf};
 /// never stopped (the same seed gives the same weights). The backup is deleted when
 /// training ends normally (`delete_checkpoint(false)` keeps it).
 ///
-/// A run killed in the middle of an epoch repeats that epoch from its start.
-/// `EarlyStopping`'s restored-best weights are not part of the backup.
+/// A run killed in the middle of an epoch repeats that epoch from its start. Not part
+/// of the backup: `EarlyStopping`'s best weights, generators handed to layers
+/// (`Dropout::generator`) or to a validation loader, and, with `steps_per_epoch`, the
+/// position inside a pass over the data (a resumed run starts a new pass, so its
+/// weights differ from an uninterrupted run's).
 pub struct BackupAndRestore {
     backup_dir: PathBuf,
     delete_checkpoint: bool,

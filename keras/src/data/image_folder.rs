@@ -360,8 +360,11 @@ fn class_folders(dir: &Path) -> Result<Vec<String>> {
 /// Every image file under `dir`, recursively.
 fn image_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
-        let path = entry.map_err(|e| Error::io(dir, e))?.path();
-        if path.is_dir() {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let path = entry.path();
+        // Symlinked folders are not followed (Keras's follow_links=False): a link back
+        // up the tree would recurse forever.
+        if entry.file_type().map_err(|e| Error::io(&path, e))?.is_dir() {
             image_files(&path, out)?;
         } else if is_image(&path) {
             out.push(path);

@@ -116,6 +116,10 @@ macro_rules! batch_norm_layer {
             pub fn momentum(self, m: f64) -> Self {
                 self.map(move |l| l.momentum(m))
             }
+            /// Keras's convention (see the eager layer's `keras_momentum`).
+            pub fn keras_momentum(self, m: f64) -> Self {
+                self.map(move |l| l.keras_momentum(m))
+            }
             pub fn eps(self, e: f64) -> Self {
                 self.map(move |l| l.eps(e))
             }

@@ -113,17 +113,30 @@ impl<M: Module + Forward> Model<M> {
         let dev = self.device();
         let out = no_grad(|| -> Result<Tensor> {
             let mut parts = Vec::new();
+            // A Softmax/Sigmoid output keeps its logits through the concatenation, so a
+            // loss computed on `predict`'s result still uses them.
+            let mut logits = Vec::new();
+            let mut kind = None;
             for x in inputs {
                 let x = x?.to_device(&dev)?;
                 if parts.is_empty() {
                     self.ensure_built(&x)?;
                 }
-                parts.push(self.module.forward(&x)?.to_device(&Device::Cpu)?);
+                let y = self.module.forward(&x)?;
+                if let Some((k, l)) = y.logits() {
+                    kind = Some(k);
+                    logits.push(l.to_device(&Device::Cpu)?);
+                }
+                parts.push(y.to_device(&Device::Cpu)?);
             }
             if parts.is_empty() {
                 return Err(Error::arg(op, "no batches to predict (the loader is empty)"));
             }
-            Tensor::cat(&parts, 0)
+            let out = Tensor::cat(&parts, 0)?;
+            Ok(match kind {
+                Some(k) if logits.len() == parts.len() => out.with_logits(k, &Tensor::cat(&logits, 0)?),
+                _ => out,
+            })
         });
         self.module.set_training(was_training.unwrap_or(false));
         out

@@ -8,6 +8,14 @@ use lolcore::{rng, DType, Device, Error, Result, Tensor};
 /// Above this many bytes a dataset is moved to the GPU batch by batch, not at once.
 const WHOLE_UPLOAD_LIMIT: usize = 1 << 30;
 
+/// A new order of `n` samples (shuffled when asked, from the current generator).
+fn new_pass(order: &mut Vec<u32>, n: usize, shuffle: bool) {
+    *order = (0..n as u32).collect();
+    if shuffle {
+        rng::with_rng(|r| r.shuffle(order));
+    }
+}
+
 /// One training batch.
 pub(super) struct Batch {
     pub x: Tensor,
@@ -72,6 +80,11 @@ pub(super) enum Feed<'d> {
         shuffle: bool,
         device: Device,
         order: Vec<u32>,
+        /// Where the next batch starts in `order`.
+        cursor: usize,
+        /// Whether epochs carry on through the data (steps_per_epoch) instead of each
+        /// starting a new pass.
+        repeat: bool,
     },
     Loader {
         source: &'d dyn BatchSource,
@@ -95,7 +108,7 @@ impl Feed<'_> {
     /// (`steps_per_epoch` with a loader), a new pass of the loader.
     pub fn begin_epoch(&mut self, device: &Device) -> Result<()> {
         match self {
-            Feed::Tensors { x, y, w, n, shuffle, device: dev, order, .. } => {
+            Feed::Tensors { x, y, w, n, shuffle, device: dev, order, cursor, repeat, .. } => {
                 if dev != device {
                     *dev = *device;
                     *x = staged(x, device)?;
@@ -104,9 +117,9 @@ impl Feed<'_> {
                         *w = staged(w, device)?;
                     }
                 }
-                *order = (0..*n as u32).collect();
-                if *shuffle {
-                    rng::with_rng(|r| r.shuffle(order));
+                if order.is_empty() || !*repeat {
+                    new_pass(order, *n, *shuffle);
+                    *cursor = 0;
                 }
                 Ok(())
             }
@@ -122,9 +135,17 @@ impl Feed<'_> {
     /// Batch `step` of the epoch, or `None` when a loader's pass ended early.
     pub fn batch(&mut self, step: usize, device: &Device) -> Result<Option<Batch>> {
         match self {
-            Feed::Tensors { x, y, w, n, batch_size, order, .. } => {
-                let start = (step * *batch_size) % *n;
-                let idx = &order[start..(start + *batch_size).min(*n)];
+            Feed::Tensors { x, y, w, n, batch_size, order, cursor, shuffle, repeat, .. } => {
+                if *cursor >= *n {
+                    if !*repeat {
+                        return Ok(None);
+                    }
+                    new_pass(order, *n, *shuffle);
+                    *cursor = 0;
+                }
+                let _ = step;
+                let idx = &order[*cursor..(*cursor + *batch_size).min(*n)];
+                *cursor += idx.len();
                 let weight = w.as_ref().map(|w| rows(w, idx, device)).transpose()?;
                 Ok(Some(Batch { x: rows(x, idx, device)?, y: rows(y, idx, device)?, weight, len: idx.len() }))
             }
@@ -134,6 +155,9 @@ impl Feed<'_> {
                     let mut fresh = source.epoch()?;
                     next = fresh.next();
                     *current = Some(fresh);
+                    if next.is_none() {
+                        return Err(Error::arg("fit_loader", "the loader gave no batches (an empty dataset?)"));
+                    }
                 }
                 let Some(b) = next else { return Ok(None) };
                 let (x, y) = b?;
@@ -150,12 +174,21 @@ impl Feed<'_> {
     }
 }
 
+/// The largest class count `class_weight` accepts (a table of this many weights).
+const MAX_CLASSES: usize = 1 << 20;
+
 /// Keras's `class_weight` as a table by class index.
 pub(super) fn class_weight_table(weights: &[(usize, f64)]) -> Result<Vec<f32>> {
     let op = "fit (class_weight)";
-    let Some(classes) = weights.iter().map(|(c, _)| c + 1).max() else {
+    let Some(classes) = weights.iter().map(|(c, _)| c.saturating_add(1)).max() else {
         return Err(Error::arg(op, "class_weight is empty"));
     };
+    if classes > MAX_CLASSES {
+        return Err(Error::arg(
+            op,
+            format!("class {} is above the {MAX_CLASSES} classes class_weight takes", classes - 1),
+        ));
+    }
     let mut table = vec![f32::NAN; classes];
     for &(c, w) in weights {
         if !w.is_finite() || w < 0.0 {
@@ -180,7 +213,13 @@ pub(super) fn class_weights_of(table: &[f32], y: &Tensor) -> Result<Tensor> {
     } else if y.rank() == 2 && y.dims()[1] > 1 {
         y.argmax(1)?.to_dtype(DType::U32)?
     } else {
-        y.reshape(&[n])?.gt_scalar(0.5)?.to_dtype(DType::U32)?
+        // Keras rounds float labels (0/1 targets, or class ids stored as floats).
+        let r = y.reshape(&[n])?.round()?;
+        let lo = r.to_dtype(DType::F64)?.min_all()?.to_scalar::<f64>()?;
+        if lo < 0.0 {
+            return Err(Error::arg("fit (class_weight)", format!("a sample has the negative label {lo}")));
+        }
+        r.to_dtype(DType::U32)?
     };
     let hi = classes.to_dtype(DType::I64)?.max_all()?.to_scalar::<i64>()?;
     if hi as usize >= table.len() {

@@ -37,8 +37,10 @@ impl<M: Module + Forward> Model<M> {
         if !(0.0..1.0).contains(&opts.validation_split) {
             return Err(Error::arg(op, format!("validation_split must be in [0, 1), got {}", opts.validation_split)));
         }
-        // Keras holds out the last samples, before any shuffling.
-        let n_val = (n_all as f64 * opts.validation_split).floor() as usize;
+        // Keras holds out the last samples, before any shuffling; validation_data (or a
+        // validation loader) takes precedence over the split, as in Keras.
+        let explicit = opts.validation_data.is_some() || opts.validation_loader.is_some();
+        let n_val = if explicit { 0 } else { (n_all as f64 * opts.validation_split).floor() as usize };
         let n = n_all - n_val;
         if n == 0 {
             return Err(Error::shape(
@@ -76,6 +78,8 @@ impl<M: Module + Forward> Model<M> {
             shuffle: opts.shuffle,
             device: lolcore::Device::Cpu,
             order: vec![],
+            cursor: 0,
+            repeat: opts.steps_per_epoch.is_some(),
         };
         let callbacks = std::mem::take(&mut opts.callbacks);
         self.run_fit(feed, Some(y), validation, opts, callbacks)
@@ -88,8 +92,8 @@ impl<M: Module + Forward> Model<M> {
     }
 
     /// `fit_loader` with options (`validation_loader`, `steps_per_epoch`, `class_weight`,
-    /// callbacks ...). `batch_size`, `validation_split`, `shuffle` and `sample_weight`
-    /// belong to the loader and are refused here.
+    /// callbacks ...). Batch size and shuffling are the loader's (`FitOptions`' are not
+    /// used); `validation_split` and `sample_weight` need tensors and are refused here.
     pub fn fit_loader_with(&mut self, loader: &dyn BatchSource, mut opts: FitOptions<'_>) -> Result<History> {
         let op = "fit_loader";
         self.compiled(op)?;
@@ -145,6 +149,10 @@ impl<M: Module + Forward> Model<M> {
             Feed::Tensors { .. } => None,
         };
         let backup = callbacks.iter_mut().position(|c| c.as_backup().is_some());
+        if backup.is_some() {
+            // Fail now, not after the first epoch, if the optimizer cannot be saved.
+            self.compiled(op)?.optimizer.state_dict()?;
+        }
         let mut first_epoch = opts.initial_epoch;
         let mut global_step = 0usize;
         if let Some(b) = backup {
@@ -178,6 +186,9 @@ impl<M: Module + Forward> Model<M> {
                 }
                 let pred = self.module.forward(&xb)?;
                 if !checked {
+                    // A lazy layer that only its first forward could build (inside a
+                    // hand-written Module) joins the optimizer before the first step.
+                    self.sync_parameters()?;
                     let classes = (pred.rank() == 2).then(|| pred.dims()[1]);
                     let loss = &self.compiled(op)?.loss;
                     loss.check_targets(all_targets.unwrap_or(&yb), classes)?;
@@ -215,6 +226,9 @@ impl<M: Module + Forward> Model<M> {
                 if self.stop {
                     break;
                 }
+            }
+            if meter.is_empty() && !self.stop {
+                return Err(Error::arg(op, format!("epoch {epoch} had no batches to train on")));
             }
             let mut logs = Self::epoch_logs(&meter, &states, "")?;
             if let Some(v) = &validation {
@@ -304,6 +318,7 @@ impl<M: Module + Forward> Model<M> {
         let (xb, yb) = (x.to_device(&dev)?, y.to_device(&dev)?);
         self.module.set_training(true);
         let pred = self.module.forward(&xb)?;
+        self.sync_parameters()?;
         let classes = (pred.rank() == 2).then(|| pred.dims()[1]);
         self.compiled(op)?.loss.check_targets(&yb, classes)?;
         let (loss, _) = self.train_step(&pred, &yb, None, false)?;

@@ -151,6 +151,18 @@ impl<M: Module + Forward> Model<M> {
                 rng.insert(r.to_string(), t);
             }
         }
+        // Lazy layers not built yet are built from the checkpoint's shapes, and join the
+        // optimizer, before anything is compared.
+        if !self.module.is_built() {
+            let shapes = |n: &str| model.get(n).map(|t| t.shape().to_vec());
+            self.module.visit_lazy_mut("", &mut |prefix, l| {
+                if l.is_built() {
+                    return Ok(());
+                }
+                l.build_from_shapes(prefix, &shapes)
+            })?;
+            self.sync_parameters()?;
+        }
         // Check every weight before writing any.
         let state = self.module.state_dict();
         let mut problems = Vec::new();

@@ -184,6 +184,9 @@ impl State {
                     *s = s.to_device(&n.device())?.to_dtype(n.dtype())?.deep_copy()?;
                 }
             }
+            if let Some(sum) = self.transform.sums.get_mut(&n.id()) {
+                *sum = sum.to_device(&n.device())?.to_dtype(n.dtype())?.deep_copy()?;
+            }
         }
         Ok(())
     }
@@ -286,7 +289,11 @@ macro_rules! delegate_groups {
             self.lr
         }
         fn clear(&mut self) {
-            self.state = Default::default();
+            // Clipping and accumulation are settings, not state: they stay.
+            let mut transform = std::mem::take(&mut self.state.transform);
+            transform.sums.clear();
+            transform.pending = 0;
+            self.state = crate::optim::State { transform, ..Default::default() };
         }
         fn rebind(&mut self, params: &[crate::Tensor]) -> crate::Result<()> {
             self.state.rebind(params)
