@@ -90,11 +90,11 @@ impl GradTransform {
         if let Some(c) = self.clipnorm {
             for p in params {
                 if let Some(g) = out.get(p) {
-                    let norm = g.to_dtype(crate::DType::F64)?.sqr()?.sum_all()?.to_scalar::<f64>()?.sqrt();
-                    if norm > c {
-                        let scaled = g.affine(c / norm, 0.0)?;
-                        out.insert(p, scaled);
-                    }
+                    // g · c / max(‖g‖, c), on the device: no read-back per tensor.
+                    let norm = g.to_dtype(crate::DType::F32)?.sqr()?.sum_all()?.sqrt()?;
+                    let factor = Tensor::full(c, &[], &g.device())?.div(&norm.clamp(c, f64::INFINITY)?)?;
+                    let scaled = g.mul(&factor.to_dtype(g.dtype())?)?;
+                    out.insert(p, scaled);
                 }
             }
         }
