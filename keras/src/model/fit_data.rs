@@ -132,8 +132,8 @@ impl Feed<'_> {
         }
     }
 
-    /// Batch `step` of the epoch, or `None` when a loader's pass ended early.
-    pub fn batch(&mut self, step: usize, device: &Device) -> Result<Option<Batch>> {
+    /// The next batch, or `None` when a pass ended (a loader's early).
+    pub fn next_batch(&mut self, device: &Device) -> Result<Option<Batch>> {
         match self {
             Feed::Tensors { x, y, w, n, batch_size, order, cursor, shuffle, repeat, .. } => {
                 if *cursor >= *n {
@@ -143,7 +143,6 @@ impl Feed<'_> {
                     new_pass(order, *n, *shuffle);
                     *cursor = 0;
                 }
-                let _ = step;
                 let idx = &order[*cursor..(*cursor + *batch_size).min(*n)];
                 *cursor += idx.len();
                 let weight = w.as_ref().map(|w| rows(w, idx, device)).transpose()?;

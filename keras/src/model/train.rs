@@ -66,9 +66,17 @@ impl<M: Module + Forward> Model<M> {
             (None, None, _) => Some(Validation::Tensors(x.narrow(0, n, n_val)?, y.narrow(0, n, n_val)?)),
         };
         self.input_shape = Some(x.dims()[1..].to_vec());
-        // The whole target tensor is checked up front (labels in range, dtype).
         let (xt, yt) = (x.narrow(0, 0, n)?, y.narrow(0, 0, n)?);
-        let w = opts.sample_weight.as_ref().map(|w| w.narrow(0, 0, n)).transpose()?;
+        let mut w = opts.sample_weight.as_ref().map(|w| w.narrow(0, 0, n)).transpose()?;
+        // Class weights become per-sample weights once here, not per batch (each batch
+        // would read its labels back to check them).
+        if let Some(cw) = opts.class_weight.take() {
+            let per_class = class_weights_of(&class_weight_table(&cw)?, &yt)?;
+            w = Some(match w {
+                Some(w) => w.to_dtype(DType::F32)?.reshape(&[n])?.mul(&per_class)?,
+                None => per_class,
+            });
+        }
         let feed = Feed::Tensors {
             x: xt,
             y: yt,
@@ -133,6 +141,7 @@ impl<M: Module + Forward> Model<M> {
     ) -> Result<History> {
         let op = "fit";
         self.sync_parameters()?;
+        // Set only for loaders: `fit_with` folds class weights into the sample weights.
         let class_table = opts.class_weight.as_deref().map(class_weight_table).transpose()?;
         let steps = feed.steps(opts.steps_per_epoch);
         if steps == 0 {
@@ -176,7 +185,7 @@ impl<M: Module + Forward> Model<M> {
             let mut states = self.metric_states();
             progress.begin_epoch(epoch, opts.epochs, steps);
             for step in 0..steps {
-                let Some(Batch { x: xb, y: yb, weight, len }) = feed.batch(step, &dev)? else { break };
+                let Some(Batch { x: xb, y: yb, weight, len }) = feed.next_batch(&dev)? else { break };
                 if !checked {
                     // Lazy layers are built (and join the optimizer) before the first step.
                     self.ensure_built(&xb)?;

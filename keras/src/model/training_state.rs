@@ -154,13 +154,7 @@ impl<M: Module + Forward> Model<M> {
         // Lazy layers not built yet are built from the checkpoint's shapes, and join the
         // optimizer, before anything is compared.
         if !self.module.is_built() {
-            let shapes = |n: &str| model.get(n).map(|t| t.shape().to_vec());
-            self.module.visit_lazy_mut("", &mut |prefix, l| {
-                if l.is_built() {
-                    return Ok(());
-                }
-                l.build_from_shapes(prefix, &shapes)
-            })?;
+            self.module.build_lazy_from_shapes(&|n: &str| model.get(n).map(|t| t.shape().to_vec()))?;
             self.sync_parameters()?;
         }
         // Check every weight before writing any.

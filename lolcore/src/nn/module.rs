@@ -83,6 +83,17 @@ pub trait Module {
         self.visit_lazy("", &mut |_, l| built &= l.is_built());
         built
     }
+    /// Builds every unbuilt lazy layer from the shapes a file gives its tensors (by full
+    /// dotted name); a layer whose shapes `shapes` does not give is an error naming it.
+    fn build_lazy_from_shapes(&mut self, shapes: &dyn Fn(&str) -> Option<Vec<usize>>) -> Result<()> {
+        self.visit_lazy_mut("", &mut |prefix, l| {
+            if l.is_built() {
+                Ok(())
+            } else {
+                l.build_from_shapes(prefix, shapes)
+            }
+        })
+    }
 
     /// Every trainable parameter with its dotted name. A parameter shared by several
     /// layers (tied weights) is listed once, under its first name, as in PyTorch.

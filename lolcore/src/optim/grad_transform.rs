@@ -80,12 +80,7 @@ impl GradTransform {
             self.pending = 0;
         }
         if let Some(c) = self.clipvalue {
-            for p in params {
-                if let Some(g) = out.get(p) {
-                    let c = g.clamp(-c, c)?;
-                    out.insert(p, c);
-                }
-            }
+            super::clip_grad_value(&mut out, params, c)?;
         }
         if let Some(c) = self.clipnorm {
             for p in params {

@@ -173,13 +173,8 @@ pub fn load_checkpoint<M: Module + ?Sized>(m: &mut M, file: &Checkpoint, opts: &
     }
     if !m.is_built() {
         let shapes = |n: &str| by_name.get(n).map(|&i| file.tensors()[i].shape.clone());
-        m.visit_lazy_mut("", &mut |prefix, l| {
-            if l.is_built() {
-                return Ok(());
-            }
-            l.build_from_shapes(prefix, &shapes)
-                .map_err(|e| Error::Load(format!("cannot load {} into an unbuilt model: {e}", file.path().display())))
-        })?;
+        m.build_lazy_from_shapes(&shapes)
+            .map_err(|e| Error::Load(format!("cannot load {} into an unbuilt model: {e}", file.path().display())))?;
     }
     let state = m.state_dict();
     let mut plan = Vec::new();
