@@ -21,6 +21,7 @@ pub mod checkpoint;
 pub(crate) mod cpu;
 pub mod cuda;
 mod device;
+pub mod dist;
 mod dtype;
 mod error;
 pub(crate) mod layout;
@@ -34,7 +35,7 @@ mod tensor;
 
 pub use autograd::forward::jvp;
 pub use autograd::function::Function;
-pub use autograd::{is_grad_enabled, no_grad, with_grad_enabled, Gradients};
+pub use autograd::{is_grad_enabled, no_grad, with_grad_enabled, GradReadyHook, Gradients};
 pub use cpu::buffer_pool::release_all as release_cpu_buffers;
 pub use cpu::thread_pool::{num_threads, set_num_threads};
 pub use device::Device;

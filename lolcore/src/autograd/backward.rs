@@ -84,7 +84,29 @@ fn accumulate(grads: &mut HashMap<TensorId, Tensor>, id: TensorId, g: Tensor) ->
     Ok(())
 }
 
-pub(crate) fn run_backward(root: &Tensor, seed: Tensor, retain_graph: bool) -> Result<Gradients> {
+/// Called once per leaf, as soon as its gradient is final (no later node adds to it).
+pub type GradReadyHook<'a> = dyn FnMut(TensorId, &Tensor) -> Result<()> + 'a;
+
+/// How many leaf edges point at each leaf over the whole pass: a leaf's gradient is
+/// final when the last of them has been processed.
+fn pending_leaf_edges(order: &[Arc<Node>]) -> HashMap<TensorId, u32> {
+    let mut pending = HashMap::new();
+    for n in order {
+        for e in &n.inputs {
+            if let Edge::Leaf(id) = e {
+                *pending.entry(*id).or_insert(0) += 1;
+            }
+        }
+    }
+    pending
+}
+
+pub(crate) fn run_backward(
+    root: &Tensor,
+    seed: Tensor,
+    retain_graph: bool,
+    mut hook: Option<&mut GradReadyHook<'_>>,
+) -> Result<Gradients> {
     if seed.shape() != root.shape() {
         bail!(Error::Autograd(format!(
             "gradient of shape {:?} given for a tensor of shape {:?}",
@@ -98,6 +120,9 @@ pub(crate) fn run_backward(root: &Tensor, seed: Tensor, retain_graph: bool) -> R
             "this tensor does not require grad: no input of the ops that made it was marked requires_grad(true) (or it was made under no_grad)".into()
         )),
         super::GradState::Leaf => {
+            if let Some(h) = hook.as_mut() {
+                h(root.id(), &seed)?;
+            }
             out.map.insert(root.id(), seed);
             return Ok(out);
         }
@@ -106,8 +131,14 @@ pub(crate) fn run_backward(root: &Tensor, seed: Tensor, retain_graph: bool) -> R
     super::no_grad(|| {
         let mut grads: HashMap<TensorId, Tensor> = HashMap::new();
         grads.insert(node.out_id, seed);
-        for n in reverse_topo(&node) {
+        let order = reverse_topo(&node);
+        let mut pending = if hook.is_some() { pending_leaf_edges(&order) } else { HashMap::new() };
+        for n in &order {
             let Some(g) = grads.remove(&n.out_id) else {
+                // A dead branch still counts down its leaves, or they would never be final.
+                if let Some(h) = hook.as_mut() {
+                    fire_final_leaves(n, &mut pending, &out, h)?;
+                }
                 continue;
             };
             let input_grads = {
@@ -140,9 +171,33 @@ pub(crate) fn run_backward(root: &Tensor, seed: Tensor, retain_graph: bool) -> R
                     Edge::Node(c) => accumulate(&mut grads, c.out_id, ig)?,
                 }
             }
+            if let Some(h) = hook.as_mut() {
+                fire_final_leaves(n, &mut pending, &out, h)?;
+            }
         }
         Ok(out)
     })
+}
+
+/// Counts down `n`'s leaf edges and hands each leaf whose count reached zero to the hook.
+fn fire_final_leaves(
+    n: &Node,
+    pending: &mut HashMap<TensorId, u32>,
+    out: &Gradients,
+    hook: &mut GradReadyHook<'_>,
+) -> Result<()> {
+    for e in &n.inputs {
+        let Edge::Leaf(id) = e else { continue };
+        let Some(c) = pending.get_mut(id) else { continue };
+        *c -= 1;
+        if *c == 0 {
+            pending.remove(id);
+            if let Some(g) = out.map.get(id) {
+                hook(*id, g)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Tensor {
@@ -155,18 +210,32 @@ impl Tensor {
                 self.shape()
             )));
         }
-        run_backward(self, self.ones_like()?, false)
+        run_backward(self, self.ones_like()?, false, None)
+    }
+    /// Like `backward`, and calls `hook(leaf_id, grad)` for each leaf as soon as its
+    /// gradient is final, while the rest of the pass still runs (PyTorch's
+    /// `register_post_accumulate_grad_hook`, given per call). Data-parallel training
+    /// uses it to start all-reducing a bucket of gradients before backward ends.
+    /// Leaves that get no gradient never reach the hook.
+    pub fn backward_with_hook(&self, hook: &mut GradReadyHook<'_>) -> Result<Gradients> {
+        if self.numel() != 1 {
+            bail!(Error::Autograd(format!(
+                "backward_with_hook() needs a scalar (one element), got shape {:?}",
+                self.shape()
+            )));
+        }
+        run_backward(self, self.ones_like()?, false, Some(hook))
     }
     /// Backward from a given output gradient (for non-scalar outputs).
     pub fn backward_with(&self, grad: &Tensor) -> Result<Gradients> {
         self.same_device("backward_with", grad)?;
-        run_backward(self, grad.to_dtype(self.dtype())?.detach(), false)
+        run_backward(self, grad.to_dtype(self.dtype())?.detach(), false, None)
     }
     /// Like `backward`, but keeps the graph so it can be walked again.
     pub fn backward_retain_graph(&self) -> Result<Gradients> {
         if self.numel() != 1 {
             bail!(Error::Autograd(format!("backward needs a scalar, got shape {:?}", self.shape())));
         }
-        run_backward(self, self.ones_like()?, true)
+        run_backward(self, self.ones_like()?, true, None)
     }
 }

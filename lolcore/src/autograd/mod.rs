@@ -8,7 +8,7 @@ pub mod forward;
 pub mod function;
 mod grad_mode;
 
-pub use backward::Gradients;
+pub use backward::{GradReadyHook, Gradients};
 pub use grad_mode::{is_grad_enabled, no_grad, with_grad_enabled};
 
 use crate::error::Result;

@@ -11,4 +11,5 @@ pub(crate) use header::element_size;
 pub use header::{parse as parse_header, Header, TensorInfo};
 pub use load::{load, SafeTensors};
 pub use module_io::{load_checkpoint, load_module, save_module, LoadOptions, LoadReport, Remap};
+pub(crate) use save::le_bytes;
 pub use save::{save, write_atomically};

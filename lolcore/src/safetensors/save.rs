@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::Path;
 
 /// Little-endian bytes of a tensor's values (contiguous, any device).
-fn le_bytes(t: &Tensor) -> Result<Vec<u8>> {
+pub(crate) fn le_bytes(t: &Tensor) -> Result<Vec<u8>> {
     use crate::cpu::CpuStorage as S;
     let host = t.to_cpu_storage()?;
     fn bytes<T: Copy>(v: &[T], to: impl Fn(T) -> Vec<u8>) -> Vec<u8> {
