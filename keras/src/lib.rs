@@ -32,6 +32,8 @@ pub mod vision;
 
 pub use logs::{History, Logs};
 pub use lolcore;
+/// Data-parallel training: process groups, `DataParallel`, sharding (see `FitOptions::distributed`).
+pub use lolcore::dist;
 pub use lolcore::nn::functional;
 pub use lolcore::{sequential, Module};
 pub use lolcore::{DType, Device, Error, Result, Tensor};

@@ -1,6 +1,7 @@
 //! Metrics, accumulated over an epoch like Keras's stateful metrics. Counts stay on
 //! the model's device as a small tensor; they are read back only when displayed.
 
+use lolcore::dist::{ProcessGroup, ReduceOp};
 use lolcore::{no_grad, DType, Device, Error, Result, Tensor};
 
 /// A metric to report during `fit`/`evaluate`. Binary metrics read the predictions as
@@ -229,6 +230,18 @@ impl MetricState {
             None => Ok(0.0),
         }
     }
+    /// Sums the counts over the ranks of data-parallel training, so `result` is the
+    /// metric of every rank's samples (every metric here is a ratio of counts, AUC's
+    /// histograms included, so the sum is exact).
+    pub fn all_reduce(&mut self, pg: &dyn ProcessGroup) -> Result<()> {
+        let Some(c) = &self.counts else {
+            return Err(Error::arg("fit (distributed)", "a rank had no batch to compute metrics on"));
+        };
+        let mut v = c.to_vec::<f64>()?;
+        pg.all_reduce_f64(&mut v, ReduceOp::Sum)?;
+        self.counts = Some(Tensor::from_vec(v, c.dims(), &c.device())?.to_dtype(c.dtype())?);
+        Ok(())
+    }
 }
 
 /// A running mean of per-batch losses, weighted by batch size, kept on the device.
@@ -267,5 +280,19 @@ impl LossMeter {
     }
     pub fn device(&self) -> Device {
         self.sum.as_ref().map(|s| s.device()).unwrap_or_default()
+    }
+    /// Sums the losses and sample counts over the ranks of data-parallel training, so
+    /// `mean` is the mean over every rank's samples.
+    pub fn all_reduce(&mut self, pg: &dyn ProcessGroup) -> Result<()> {
+        let sum = match &self.sum {
+            Some(s) => s.to_dtype(DType::F64)?.to_scalar::<f64>()?,
+            None => 0.0,
+        };
+        let mut v = [sum, self.count];
+        pg.all_reduce_f64(&mut v, ReduceOp::Sum)?;
+        let dev = self.device();
+        self.sum = Some(Tensor::from_vec(vec![v[0] as f32], &[], &dev)?);
+        self.count = v[1];
+        Ok(())
     }
 }

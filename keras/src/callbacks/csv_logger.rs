@@ -22,6 +22,9 @@ impl CsvLogger {
 }
 
 impl Callback for CsvLogger {
+    fn rank_zero_only(&self) -> bool {
+        true
+    }
     fn on_train_begin(&mut self, _model: &mut dyn TrainingModel) -> Result<()> {
         self.columns.clear();
         self.rows.clear();

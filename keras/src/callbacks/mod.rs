@@ -96,6 +96,12 @@ pub trait Callback {
     fn set_state(&mut self, state: &[(String, f64)]) -> Result<()> {
         Ok(())
     }
+    /// True for callbacks that write files or print (checkpoints, logs): in distributed
+    /// training only rank 0 runs them. Callbacks that decide (EarlyStopping, schedules)
+    /// run on every rank, on the same averaged logs, so every rank decides alike.
+    fn rank_zero_only(&self) -> bool {
+        false
+    }
     /// `Some` for `BackupAndRestore` only: how `fit` finds it among the callbacks.
     fn as_backup(&mut self) -> Option<&mut BackupAndRestore> {
         None

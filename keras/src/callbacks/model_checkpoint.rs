@@ -44,6 +44,9 @@ impl ModelCheckpoint {
 }
 
 impl Callback for ModelCheckpoint {
+    fn rank_zero_only(&self) -> bool {
+        true
+    }
     fn state(&self) -> Vec<(String, f64)> {
         self.best.map(|b| vec![("best".to_string(), b)]).unwrap_or_default()
     }

@@ -102,6 +102,9 @@ fn context(e: Error) -> Error {
 }
 
 impl Callback for TensorBoard {
+    fn rank_zero_only(&self) -> bool {
+        true
+    }
     fn wants_gradients(&self) -> bool {
         self.histogram_epoch
     }

@@ -17,6 +17,17 @@ pub trait BatchSource {
     fn generator(&self) -> Option<&Generator> {
         None
     }
+    /// Rank `rank`'s part of one epoch among `world` data-parallel ranks (the batch is
+    /// global: each rank's batches hold `batch / world` samples). Sources that cannot
+    /// be dealt out refuse.
+    fn shard_epoch(&self, rank: usize, world: usize) -> Result<Batches> {
+        let _ = (rank, world);
+        Err(lolcore::Error::arg("fit_loader", "this batch source cannot be split between data-parallel ranks"))
+    }
+    /// Batches per epoch on each of `world` ranks.
+    fn shard_batches_per_epoch(&self, world: usize) -> usize {
+        self.batches_per_epoch().div_ceil(world.max(1))
+    }
 }
 
 impl<D: Dataset + 'static> BatchSource for DataLoader<D> {
@@ -28,5 +39,11 @@ impl<D: Dataset + 'static> BatchSource for DataLoader<D> {
     }
     fn generator(&self) -> Option<&Generator> {
         self.own_generator()
+    }
+    fn shard_epoch(&self, rank: usize, world: usize) -> Result<Batches> {
+        self.iter_shard(rank, world)
+    }
+    fn shard_batches_per_epoch(&self, world: usize) -> usize {
+        self.len_shard(world)
     }
 }

@@ -88,19 +88,62 @@ impl<D: Dataset + 'static> DataLoader<D> {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    /// One epoch of batches (a fresh order when shuffling).
-    pub fn iter(&self) -> Result<Batches> {
+    /// Batches per epoch on each of `world` ranks (see [`DataLoader::iter_shard`]).
+    pub fn len_shard(&self, world: usize) -> usize {
+        let per_rank = self.batch_size / world.max(1);
+        if per_rank == 0 {
+            return 0;
+        }
+        let n = lolcore::dist::shard_len(self.dataset.len(), world.max(1));
+        if self.drop_last {
+            n / per_rank
+        } else {
+            n.div_ceil(per_rank)
+        }
+    }
+    fn per_rank_batch(&self, rank: usize, world: usize) -> Result<usize> {
         if self.batch_size == 0 {
             return Err(Error::arg("DataLoader", "batch_size must be at least 1"));
         }
+        if world == 0 || rank >= world {
+            return Err(Error::arg("DataLoader", format!("rank {rank} is not a rank of a world of {world}")));
+        }
+        if !self.batch_size.is_multiple_of(world) {
+            return Err(Error::arg(
+                "DataLoader",
+                format!(
+                    "batch_size {} is the global batch of {world} ranks and must be a multiple of {world}",
+                    self.batch_size
+                ),
+            ));
+        }
+        Ok(self.batch_size / world)
+    }
+    /// One epoch of batches (a fresh order when shuffling).
+    pub fn iter(&self) -> Result<Batches> {
+        self.iter_shard(0, 1)
+    }
+
+    /// Rank `rank`'s part of one epoch when `world` ranks train data-parallel: the
+    /// epoch's order is drawn as `iter` draws it (the same on every rank with the same
+    /// seed), padded to a multiple of `world` and dealt out (`DistributedSampler`), and
+    /// each of this rank's batches holds `batch_size / world` samples, so the ranks'
+    /// k-th batches together are the single-process k-th batch.
+    pub fn iter_shard(&self, rank: usize, world: usize) -> Result<Batches> {
+        let per_rank = self.per_rank_batch(rank, world)?;
         let n = self.dataset.len();
         let mut order: Vec<usize> = (0..n).collect();
         let g = self.generator.clone().unwrap_or_else(current_generator);
         if self.shuffle {
             g.with(|r| r.shuffle(&mut order));
         }
-        let seed = g.next_seed();
-        let batches: Vec<Vec<usize>> = order.chunks(self.batch_size).take(self.len()).map(|c| c.to_vec()).collect();
+        let mut seed = g.next_seed();
+        if world > 1 {
+            // Each rank augments its own samples with its own streams.
+            seed = derive_seed(seed, rank as u64);
+        }
+        let order = lolcore::dist::shard(&order, rank, world);
+        let batches: Vec<Vec<usize>> = order.chunks(per_rank).take(self.len_shard(world)).map(|c| c.to_vec()).collect();
         let batches = Arc::new(batches);
         if self.workers == 0 {
             let ds: Arc<dyn Dataset> = self.dataset.clone();

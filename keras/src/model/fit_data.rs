@@ -8,11 +8,15 @@ use lolcore::{rng, DType, Device, Error, Result, Tensor};
 /// Above this many bytes a dataset is moved to the GPU batch by batch, not at once.
 const WHOLE_UPLOAD_LIMIT: usize = 1 << 30;
 
-/// A new order of `n` samples (shuffled when asked, from the current generator).
-fn new_pass(order: &mut Vec<u32>, n: usize, shuffle: bool) {
+/// A new order of `n` samples (shuffled when asked, from the current generator), of
+/// which this rank keeps its shard (`(rank, world)`; everything when `world` is 1).
+fn new_pass(order: &mut Vec<u32>, n: usize, shuffle: bool, (rank, world): (usize, usize)) {
     *order = (0..n as u32).collect();
     if shuffle {
         rng::with_rng(|r| r.shuffle(order));
+    }
+    if world > 1 {
+        *order = lolcore::dist::shard(order, rank, world);
     }
 }
 
@@ -85,12 +89,16 @@ pub(super) enum Feed<'d> {
         /// Whether epochs carry on through the data (steps_per_epoch) instead of each
         /// starting a new pass.
         repeat: bool,
+        /// `(rank, world)` of data-parallel training: this rank reads its shard of each
+        /// pass, `batch_size` samples at a time (the per-rank batch).
+        shard: (usize, usize),
     },
     Loader {
         source: &'d dyn BatchSource,
         current: Option<Batches>,
         /// Whether an epoch may run past the end of a pass (steps_per_epoch).
         repeat: bool,
+        shard: (usize, usize),
     },
 }
 
@@ -98,8 +106,9 @@ impl Feed<'_> {
     /// Batches in one epoch.
     pub fn steps(&self, steps_per_epoch: Option<usize>) -> usize {
         let natural = match self {
-            Feed::Tensors { n, batch_size, .. } => n.div_ceil(*batch_size),
-            Feed::Loader { source, .. } => source.batches_per_epoch(),
+            Feed::Tensors { n, batch_size, shard, .. } => lolcore::dist::shard_len(*n, shard.1).div_ceil(*batch_size),
+            Feed::Loader { source, shard: (_, 1), .. } => source.batches_per_epoch(),
+            Feed::Loader { source, shard, .. } => source.shard_batches_per_epoch(shard.1),
         };
         steps_per_epoch.unwrap_or(natural)
     }
@@ -108,7 +117,7 @@ impl Feed<'_> {
     /// (`steps_per_epoch` with a loader), a new pass of the loader.
     pub fn begin_epoch(&mut self, device: &Device) -> Result<()> {
         match self {
-            Feed::Tensors { x, y, w, n, shuffle, device: dev, order, cursor, repeat, .. } => {
+            Feed::Tensors { x, y, w, n, shuffle, device: dev, order, cursor, repeat, shard, .. } => {
                 if dev != device {
                     *dev = *device;
                     *x = staged(x, device)?;
@@ -118,14 +127,14 @@ impl Feed<'_> {
                     }
                 }
                 if order.is_empty() || !*repeat {
-                    new_pass(order, *n, *shuffle);
+                    new_pass(order, *n, *shuffle, *shard);
                     *cursor = 0;
                 }
                 Ok(())
             }
-            Feed::Loader { source, current, repeat } => {
+            Feed::Loader { source, current, repeat, shard } => {
                 if current.is_none() || !*repeat {
-                    *current = Some(source.epoch()?);
+                    *current = Some(loader_pass(*source, *shard)?);
                 }
                 Ok(())
             }
@@ -135,23 +144,23 @@ impl Feed<'_> {
     /// The next batch, or `None` when a pass ended (a loader's early).
     pub fn next_batch(&mut self, device: &Device) -> Result<Option<Batch>> {
         match self {
-            Feed::Tensors { x, y, w, n, batch_size, order, cursor, shuffle, repeat, .. } => {
-                if *cursor >= *n {
+            Feed::Tensors { x, y, w, n, batch_size, order, cursor, shuffle, repeat, shard, .. } => {
+                if *cursor >= order.len() {
                     if !*repeat {
                         return Ok(None);
                     }
-                    new_pass(order, *n, *shuffle);
+                    new_pass(order, *n, *shuffle, *shard);
                     *cursor = 0;
                 }
-                let idx = &order[*cursor..(*cursor + *batch_size).min(*n)];
+                let idx = &order[*cursor..(*cursor + *batch_size).min(order.len())];
                 *cursor += idx.len();
                 let weight = w.as_ref().map(|w| rows(w, idx, device)).transpose()?;
                 Ok(Some(Batch { x: rows(x, idx, device)?, y: rows(y, idx, device)?, weight, len: idx.len() }))
             }
-            Feed::Loader { source, current, repeat } => {
+            Feed::Loader { source, current, repeat, shard } => {
                 let mut next = current.as_mut().and_then(|b| b.next());
                 if next.is_none() && *repeat {
-                    let mut fresh = source.epoch()?;
+                    let mut fresh = loader_pass(*source, *shard)?;
                     next = fresh.next();
                     *current = Some(fresh);
                     if next.is_none() {
@@ -170,6 +179,15 @@ impl Feed<'_> {
                 Ok(Some(Batch { x: x.to_device(device)?, y: y.to_device(device)?, weight: None, len }))
             }
         }
+    }
+}
+
+/// A new pass of a loader: the whole of it, or this rank's part.
+fn loader_pass(source: &dyn BatchSource, (rank, world): (usize, usize)) -> Result<Batches> {
+    if world > 1 {
+        source.shard_epoch(rank, world)
+    } else {
+        source.epoch()
     }
 }
 

@@ -3,7 +3,9 @@
 use crate::callbacks::Callback;
 use crate::data::BatchSource;
 use crate::progress::Verbosity;
+use lolcore::dist::{DdpOptions, ProcessGroup};
 use lolcore::Tensor;
+use std::sync::Arc;
 
 /// Options for `Model::fit_with` and `Model::fit_loader_with`:
 /// `FitOptions::new(10, 128).validation_split(0.1).callback(&mut early_stopping)`.
@@ -33,6 +35,10 @@ pub struct FitOptions<'a> {
     pub class_weight: Option<Vec<(usize, f64)>>,
     /// Keras's `sample_weight`: one weight per training sample `[n]` (tensors only).
     pub sample_weight: Option<Tensor>,
+    /// Data-parallel training over these ranks (see [`FitOptions::distributed`]).
+    pub distributed: Option<Arc<dyn ProcessGroup>>,
+    /// Gradient buckets, overlap and buffer synchronisation when distributed.
+    pub ddp: DdpOptions,
 }
 
 impl<'a> FitOptions<'a> {
@@ -50,6 +56,8 @@ impl<'a> FitOptions<'a> {
             steps_per_epoch: None,
             class_weight: None,
             sample_weight: None,
+            distributed: None,
+            ddp: DdpOptions::default(),
         }
     }
     /// `new(epochs, 32)`: for `fit_loader_with`, where the loader sets the batch size.
@@ -98,6 +106,33 @@ impl<'a> FitOptions<'a> {
     }
     pub fn sample_weight(mut self, w: &Tensor) -> Self {
         self.sample_weight = Some(w.clone());
+        self
+    }
+    /// Trains data-parallel over the ranks of `group` (Keras's distribution strategy,
+    /// PyTorch's DDP): every rank runs the same program, and each rank's `fit`
+    /// - checks that all ranks hold the same model and starts from rank 0's weights;
+    /// - reads its shard of every epoch's shuffled order (`DistributedSampler`: the same
+    ///   seed on every rank, padded to a multiple of the ranks);
+    /// - takes `batch_size` as the **global** batch, as Keras does: each rank trains on
+    ///   `batch_size / world` samples per step (it must divide). A loader's batch is
+    ///   global too; the loader shuffles alike on every rank and each rank builds only
+    ///   its part of each batch;
+    /// - averages gradients over the ranks (buckets all-reduced while backward runs),
+    ///   so the weights stay identical;
+    /// - reports the loss and metrics of all ranks' samples in its logs and `History`;
+    /// - prints the progress bar and runs writing callbacks (`ModelCheckpoint`,
+    ///   `CsvLogger`, `TensorBoard`, `BackupAndRestore`'s writes) on rank 0 only.
+    ///
+    /// The group comes from `lol_dist::MpiGroup` (CPU nodes, `mpirun`), `lol_dist`'s
+    /// NCCL group (GPUs) or `lolcore::dist::LocalGroup` (threads, for tests).
+    pub fn distributed(mut self, group: Arc<dyn ProcessGroup>) -> Self {
+        self.distributed = Some(group);
+        self
+    }
+    /// Bucket size, overlap and buffer (BatchNorm statistics) synchronisation of
+    /// distributed training; PyTorch DDP's defaults otherwise.
+    pub fn ddp_options(mut self, options: DdpOptions) -> Self {
+        self.ddp = options;
         self
     }
 }

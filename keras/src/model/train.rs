@@ -7,7 +7,8 @@ use crate::callbacks::{BatchLogs, Callback};
 use crate::data::BatchSource;
 use crate::logs::{History, Logs};
 use crate::metrics::{LossMeter, MetricState};
-use crate::progress::Progress;
+use crate::progress::{Progress, Verbosity};
+use lolcore::dist::{DataParallel, ProcessGroup};
 use lolcore::nn::{Forward, Module};
 use lolcore::{DType, Error, Result, Tensor};
 
@@ -77,17 +78,19 @@ impl<M: Module + Forward> Model<M> {
                 None => per_class,
             });
         }
+        let shard = shard_of(opts.distributed.as_deref());
         let feed = Feed::Tensors {
             x: xt,
             y: yt,
             w,
             n,
-            batch_size: opts.batch_size,
+            batch_size: per_rank_batch(op, opts.batch_size, shard.1)?,
             shuffle: opts.shuffle,
             device: lolcore::Device::Cpu,
             order: vec![],
             cursor: 0,
             repeat: opts.steps_per_epoch.is_some(),
+            shard,
         };
         let callbacks = std::mem::take(&mut opts.callbacks);
         self.run_fit(feed, Some(y), validation, opts, callbacks)
@@ -126,7 +129,8 @@ impl<M: Module + Forward> Model<M> {
             (None, Some(l)) => Some(Validation::Loader(l)),
             (None, None) => None,
         };
-        let feed = Feed::Loader { source: loader, current: None, repeat: opts.steps_per_epoch.is_some() };
+        let shard = shard_of(opts.distributed.as_deref());
+        let feed = Feed::Loader { source: loader, current: None, repeat: opts.steps_per_epoch.is_some(), shard };
         let callbacks = std::mem::take(&mut opts.callbacks);
         self.run_fit(feed, None, validation, opts, callbacks)
     }
@@ -147,7 +151,13 @@ impl<M: Module + Forward> Model<M> {
         if steps == 0 {
             return Err(Error::arg(op, "steps_per_epoch must be at least 1"));
         }
-        let mut progress = Progress::new(opts.verbose);
+        let pg = opts.distributed.clone();
+        let rank = pg.as_ref().map_or(0, |g| g.rank());
+        if rank != 0 {
+            // Rank 0 alone prints and writes files.
+            callbacks.retain(|c| !c.rank_zero_only());
+        }
+        let mut progress = Progress::new(if rank == 0 { opts.verbose } else { Verbosity::Silent });
         let mut history = History::default();
         self.stop = false;
         for cb in callbacks.iter_mut() {
@@ -169,7 +179,12 @@ impl<M: Module + Forward> Model<M> {
                 first_epoch = p.epoch;
                 global_step = p.global_step;
             }
+            if let Some(g) = &pg {
+                same_on_every_rank(g.as_ref(), first_epoch)?;
+            }
         }
+        // Data-parallel state, made once the model is built (rank 0's weights win).
+        let mut ddp: Option<DataParallel> = None;
         let mut checked = false;
         for epoch in first_epoch..opts.epochs {
             for cb in callbacks.iter_mut() {
@@ -178,6 +193,12 @@ impl<M: Module + Forward> Model<M> {
             // A callback may have replaced tensors (moved, cast, swapped a layer); the
             // data follows the model to its device.
             self.sync_parameters()?;
+            if let (Some(g), Some(d)) = (&pg, &ddp) {
+                if !d.tracks(&self.module.parameters()) {
+                    // A callback replaced parameters: follow them.
+                    ddp = Some(DataParallel::new(g.clone(), &self.module, opts.ddp.clone())?);
+                }
+            }
             let dev = self.device();
             self.module.set_training(true);
             feed.begin_epoch(&dev)?;
@@ -189,6 +210,10 @@ impl<M: Module + Forward> Model<M> {
                 if !checked {
                     // Lazy layers are built (and join the optimizer) before the first step.
                     self.ensure_built(&xb)?;
+                    if let (Some(g), None) = (&pg, &ddp) {
+                        self.sync_parameters()?;
+                        ddp = Some(DataParallel::new(g.clone(), &self.module, opts.ddp.clone())?);
+                    }
                 }
                 for cb in callbacks.iter_mut() {
                     cb.on_train_batch_begin(step, self)?;
@@ -198,6 +223,15 @@ impl<M: Module + Forward> Model<M> {
                     // A lazy layer that only its first forward could build (inside a
                     // hand-written Module) joins the optimizer before the first step.
                     self.sync_parameters()?;
+                    if let Some(d) = &ddp {
+                        if !d.tracks(&self.module.parameters()) {
+                            return Err(Error::arg(
+                                "fit (distributed)",
+                                "the first forward built new parameters, after the ranks were synchronised; \
+                                 build the model before fit (model.build(&input_shape))",
+                            ));
+                        }
+                    }
                     let classes = (pred.rank() == 2).then(|| pred.dims()[1]);
                     let loss = &self.compiled(op)?.loss;
                     loss.check_targets(all_targets.unwrap_or(&yb), classes)?;
@@ -215,7 +249,7 @@ impl<M: Module + Forward> Model<M> {
                     None => weight,
                 };
                 let want_grads = callbacks.iter().any(|cb| cb.wants_gradients());
-                let (loss, grads) = self.train_step(&pred, &yb, weight.as_ref(), want_grads)?;
+                let (loss, grads) = self.train_step(&pred, &yb, weight.as_ref(), want_grads, ddp.as_ref())?;
                 global_step += 1;
                 meter.add(&loss, len)?;
                 let probabilities = self.compiled(op)?.loss.predicts_probabilities(&pred);
@@ -232,12 +266,25 @@ impl<M: Module + Forward> Model<M> {
                 for cb in callbacks.iter_mut() {
                     cb.on_train_batch_end(step, &bl, self)?;
                 }
+                if let Some(g) = &pg {
+                    // One rank stopping (TerminateOnNaN on its loss) stops them all, at
+                    // the same step, or the others would wait for it forever.
+                    let mut flag = [if self.stop { 1.0 } else { 0.0 }];
+                    g.all_reduce_f64(&mut flag, lolcore::dist::ReduceOp::Sum)?;
+                    self.stop = flag[0] > 0.0;
+                }
                 if self.stop {
                     break;
                 }
             }
             if meter.is_empty() && !self.stop {
                 return Err(Error::arg(op, format!("epoch {epoch} had no batches to train on")));
+            }
+            if let Some(g) = &pg {
+                meter.all_reduce(g.as_ref())?;
+                for s in states.iter_mut() {
+                    s.all_reduce(g.as_ref())?;
+                }
             }
             let mut logs = Self::epoch_logs(&meter, &states, "")?;
             if let Some(v) = &validation {
@@ -253,12 +300,16 @@ impl<M: Module + Forward> Model<M> {
             if let Some(c) = &self.compiled {
                 logs.set("lr", c.optimizer.learning_rate());
             }
+            if let Some(g) = &pg {
+                // Every rank decides (EarlyStopping, schedules) on rank 0's logs.
+                logs = rank_zero_logs(g.as_ref(), &logs)?;
+            }
             progress.end_epoch(&logs);
             history.push(epoch, &logs);
             for cb in callbacks.iter_mut() {
                 cb.on_epoch_end(epoch, &logs, self)?;
             }
-            if let Some(b) = backup {
+            if let (Some(b), 0) = (backup, rank) {
                 self.write_backup(&mut callbacks, b, epoch + 1, global_step, loader_generator.as_ref())?;
             }
             if self.stop {
@@ -269,7 +320,11 @@ impl<M: Module + Forward> Model<M> {
             cb.on_train_end(self)?;
         }
         if let Some(b) = backup {
-            if let Some(br) = callbacks[b].as_backup() {
+            if let Some(g) = &pg {
+                // Nobody may still be reading the backup when rank 0 deletes it.
+                g.barrier()?;
+            }
+            if let (Some(br), 0) = (callbacks[b].as_backup(), rank) {
                 br.training_finished()?;
             }
         }
@@ -298,13 +353,17 @@ impl<M: Module + Forward> Model<M> {
         target: &Tensor,
         weight: Option<&Tensor>,
         want_grads: bool,
+        ddp: Option<&DataParallel>,
     ) -> Result<(Tensor, Option<NamedTensors>)> {
         let c = self.compiled.as_mut().ok_or_else(|| Error::arg("fit", "the model is not compiled"))?;
         let loss = c.loss.compute_weighted(pred, target, weight)?;
         if loss.numel() != 1 {
             return Err(Error::arg("fit", "the loss must reduce to one value (Reduction::None cannot train)"));
         }
-        let grads = loss.backward()?;
+        let grads = match ddp {
+            Some(d) => d.backward(&loss)?,
+            None => loss.backward()?,
+        };
         c.optimizer.step(&grads)?;
         let named = want_grads.then(|| {
             self.module
@@ -330,7 +389,7 @@ impl<M: Module + Forward> Model<M> {
         self.sync_parameters()?;
         let classes = (pred.rank() == 2).then(|| pred.dims()[1]);
         self.compiled(op)?.loss.check_targets(&yb, classes)?;
-        let (loss, _) = self.train_step(&pred, &yb, None, false)?;
+        let (loss, _) = self.train_step(&pred, &yb, None, false, None)?;
         let probabilities = self.compiled(op)?.loss.predicts_probabilities(&pred);
         let mut states = self.metric_states();
         for s in states.iter_mut() {
@@ -341,4 +400,60 @@ impl<M: Module + Forward> Model<M> {
             metrics: states.iter().map(|s| Ok((s.metric.name(), s.result()?))).collect::<Result<_>>()?,
         })
     }
+}
+
+/// `(rank, world)` of a distributed fit; `(0, 1)` alone.
+fn shard_of(pg: Option<&dyn ProcessGroup>) -> (usize, usize) {
+    pg.map_or((0, 1), |g| (g.rank(), g.world_size()))
+}
+
+/// Each rank's share of the global batch.
+fn per_rank_batch(op: &'static str, batch_size: usize, world: usize) -> Result<usize> {
+    if world > 1 && !batch_size.is_multiple_of(world) {
+        return Err(Error::arg(
+            op,
+            format!("batch_size {batch_size} is the global batch of {world} ranks and must be a multiple of {world}"),
+        ));
+    }
+    Ok(batch_size / world)
+}
+
+/// Fails on every rank unless every rank has the same `value` (resuming from a backup).
+fn same_on_every_rank(pg: &dyn ProcessGroup, value: usize) -> Result<()> {
+    let all = pg.all_gather_bytes(&(value as u64).to_le_bytes())?;
+    let epochs: Vec<u64> =
+        all.iter().map(|b| b.get(..8).and_then(|b| b.try_into().ok()).map_or(u64::MAX, u64::from_le_bytes)).collect();
+    if epochs.iter().any(|&e| e != epochs[0]) {
+        return Err(Error::arg(
+            "BackupAndRestore",
+            format!(
+                "the ranks would resume at different epochs {epochs:?}: the backup_dir must be on a file system every rank sees"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Rank 0's logs on every rank (names and values, exactly).
+fn rank_zero_logs(pg: &dyn ProcessGroup, logs: &Logs) -> Result<Logs> {
+    let mut bytes = Vec::new();
+    if pg.rank() == 0 {
+        for (k, v) in logs.iter() {
+            bytes.extend((k.len() as u32).to_le_bytes());
+            bytes.extend(k.as_bytes());
+            bytes.extend(v.to_le_bytes());
+        }
+    }
+    pg.broadcast_bytes(&mut bytes, 0)?;
+    let mut out = Logs::new();
+    let mut rest = &bytes[..];
+    let bad = || Error::msg("fit (distributed): rank 0 sent malformed logs");
+    while !rest.is_empty() {
+        let n = u32::from_le_bytes(rest.get(..4).ok_or_else(bad)?.try_into().map_err(|_| bad())?) as usize;
+        let name = std::str::from_utf8(rest.get(4..4 + n).ok_or_else(bad)?).map_err(|_| bad())?;
+        let v = f64::from_le_bytes(rest.get(4 + n..12 + n).ok_or_else(bad)?.try_into().map_err(|_| bad())?);
+        out.set(name, v);
+        rest = &rest[12 + n..];
+    }
+    Ok(out)
 }

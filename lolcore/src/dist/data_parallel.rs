@@ -129,6 +129,11 @@ impl DataParallel {
     pub fn options(&self) -> &DdpOptions {
         &self.options
     }
+    /// Whether `params` are the parameters this object reduces (same tensors, in
+    /// order): false after something replaced them.
+    pub fn tracks(&self, params: &[Tensor]) -> bool {
+        params.len() == self.params.len() && params.iter().zip(&self.params).all(|(a, b)| a.id() == b.id())
+    }
     /// How many buckets the gradients travel in.
     pub fn num_buckets(&self) -> usize {
         self.buckets.len()

@@ -117,7 +117,7 @@ pub trait ProcessGroup: Send + Sync {
         if shape.is_empty() {
             shape = vec![all.len()];
         } else {
-            shape[0] = if row == 0 { 0 } else { values.len() / row };
+            shape[0] = values.len().checked_div(row).unwrap_or(0);
         }
         Tensor::from_vec(values, &shape, &t.device())?.to_dtype(t.dtype())
     }
