@@ -10,7 +10,8 @@ root=$(git rev-parse --show-toplevel)
 cd "$root"
 pack="${GPU_PACK:-../shared/tools/gpu-pack}"
 [ -x "$pack" ] || { echo "gpu-pack not found at $pack (set GPU_PACK)"; exit 1; }
-"$pack" --examples
+# lolcore's `nccl` feature packs the NCCL test (lolcore/tests/nccl_single_rank.rs) too.
+"$pack" --examples --features lolcore/nccl
 cargo build --release -p lol-bench
 cp target/release/lol-bench .gpu/bin/lol-bench
 strip .gpu/bin/lol-bench 2>/dev/null || true
@@ -32,7 +33,15 @@ cat >.gpu/unpack.sh <<'RUN'
 #!/usr/bin/env bash
 [ -d .gpu/bin ] || python3 -c 'import tarfile; tarfile.open(".gpu/bin.tar.xz").extractall(".gpu")'
 RUN
+# NCCL from PyTorch's wheel ships only `libnccl.so.2`; cudarc opens `libnccl.so`.
+cat >.gpu/nccl-path.sh <<'RUN'
+nccl=$(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib"))' 2>/dev/null)
+if [ -n "$nccl" ] && [ -e "$nccl/libnccl.so.2" ]; then
+  mkdir -p .gpu/lib && ln -sfn "$nccl/libnccl.so.2" .gpu/lib/libnccl.so
+  export LD_LIBRARY_PATH="$(pwd)/.gpu/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
+RUN
 for s in run.sh bench.sh; do
-  sed -i 's|^set -u$|set -u\nbash .gpu/unpack.sh \|\| exit 1|' .gpu/$s
+  sed -i 's|^set -u$|set -u\nbash .gpu/unpack.sh \|\| exit 1\n. .gpu/nccl-path.sh|' .gpu/$s
 done
 du -sh .gpu | awk '{print "packed size: " $1}'

@@ -5,6 +5,9 @@
 //!   behaviour a job needs (an erroring rank ends the job; a hung collective times out).
 //!   Start the program with `mpirun -np N program` (or a hostfile for several hosts).
 //!
+//! - Feature `nccl`: [`NcclGroup`], whose tensor collectives run on the GPU through NCCL
+//!   (one GPU per rank), started over MPI. NCCL is loaded at run time.
+//!
 //! The training side (`DataParallel`, sharding, `LocalGroup`) is in `lolcore::dist`, and
 //! Keras's `fit` takes any group with `FitOptions::distributed(pg)`. The default build
 //! of this crate needs no MPI: it is only a re-export then.
@@ -13,6 +16,8 @@ pub use lolcore::dist::{BufferSync, DataParallel, DdpOptions, LocalGroup, Proces
 
 #[cfg(feature = "mpi")]
 mod mpi_group;
+#[cfg(feature = "nccl")]
+mod nccl_group;
 #[cfg(feature = "mpi")]
 mod run;
 #[cfg(feature = "mpi")]
@@ -28,5 +33,7 @@ pub(crate) fn report(line: &str) {
     use std::io::Write;
     let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
 }
+#[cfg(feature = "nccl")]
+pub use nccl_group::NcclGroup;
 #[cfg(feature = "mpi")]
 pub use run::run;

@@ -159,6 +159,8 @@ fn bucketed_overlap_gives_the_gradients_of_one_all_reduce_after_backward() -> Re
     // ~1 KB buckets: w2 (33×3) alone fills one, so several buckets travel during backward.
     let small = run(DdpOptions::default().first_bucket_cap_mb(0.0002).bucket_cap_mb(0.001))?;
     let single = run(DdpOptions::default().overlap(false))?;
+    // Buckets kept as tensors (the CUDA/NCCL path), reduced by the tensor all-reduce.
+    let tensors = run(DdpOptions { device_buckets: true, ..DdpOptions::default().bucket_cap_mb(0.001) })?;
     assert!(small[0].1 >= 3, "{} buckets", small[0].1);
     assert!(small[0].2 >= 1, "no bucket started before backward ended");
     assert_eq!(single[0].1, 1);
@@ -166,6 +168,7 @@ fn bucketed_overlap_gives_the_gradients_of_one_all_reduce_after_backward() -> Re
     for r in 0..2 {
         assert_eq!(small[r].0, expect, "rank {r}: bucketed overlap");
         assert_eq!(single[r].0, expect, "rank {r}: one all-reduce after backward");
+        assert_eq!(tensors[r].0, expect, "rank {r}: buckets as tensors");
     }
     Ok(())
 }

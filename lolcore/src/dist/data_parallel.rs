@@ -48,11 +48,21 @@ pub struct DdpOptions {
     /// after backward (the same numbers; only the timing differs).
     pub overlap: bool,
     pub buffers: BufferSync,
+    /// Keeps CPU buckets as tensors and reduces them with the group's tensor all-reduce,
+    /// as CUDA buckets always are (so that path is tested without a GPU).
+    #[doc(hidden)]
+    pub device_buckets: bool,
 }
 
 impl Default for DdpOptions {
     fn default() -> Self {
-        DdpOptions { bucket_cap_mb: 25.0, first_bucket_cap_mb: 1.0, overlap: true, buffers: BufferSync::Broadcast }
+        DdpOptions {
+            bucket_cap_mb: 25.0,
+            first_bucket_cap_mb: 1.0,
+            overlap: true,
+            buffers: BufferSync::Broadcast,
+            device_buckets: false,
+        }
     }
 }
 
@@ -113,7 +123,8 @@ impl DataParallel {
         let buffers: Vec<Tensor> = named_buffers.into_iter().map(|(_, t)| t).collect();
         broadcast_all(pg.as_ref(), params.iter().chain(&buffers))?;
         let mib = |m: f64| ((m * 1048576.0) as usize).max(1);
-        let buckets = plan_buckets(&params, mib(options.first_bucket_cap_mb), mib(options.bucket_cap_mb));
+        let buckets =
+            plan_buckets(&params, mib(options.first_bucket_cap_mb), mib(options.bucket_cap_mb), options.device_buckets);
         let mut place = HashMap::new();
         for (b, bucket) in buckets.iter().enumerate() {
             for (k, &i) in bucket.members.iter().enumerate() {

@@ -14,6 +14,8 @@
 mod data_parallel;
 mod group;
 mod local;
+#[cfg(feature = "nccl")]
+pub mod nccl;
 mod reducer;
 mod sampler;
 mod signature;

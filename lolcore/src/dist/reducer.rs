@@ -16,26 +16,38 @@ pub(crate) struct Bucket {
     pub len: usize,
     /// f64 parameters travel as f64, in a blocking all-reduce after backward.
     pub f64: bool,
+    /// The bucket stays on its device: gradients are joined into one tensor there and
+    /// reduced by the group's tensor all-reduce (NCCL on GPUs), not through host memory.
+    pub on_device: bool,
 }
 
 /// Splits parameters (registration order) into buckets of at most `cap_bytes` (a
 /// parameter larger than the cap gets a bucket of its own), the first bucket capped at
 /// `first_cap_bytes` so communication starts early (PyTorch: 1 MB, then 25 MB).
-pub(crate) fn plan_buckets(params: &[Tensor], first_cap_bytes: usize, cap_bytes: usize) -> Vec<Bucket> {
+pub(crate) fn plan_buckets(
+    params: &[Tensor],
+    first_cap_bytes: usize,
+    cap_bytes: usize,
+    force_device_buckets: bool,
+) -> Vec<Bucket> {
     let mut buckets: Vec<Bucket> = Vec::new();
     let mut cur: Option<(Bucket, usize)> = None;
     for i in (0..params.len()).rev() {
         let p = &params[i];
-        let is_f64 = p.dtype() == DType::F64;
+        let on_device = force_device_buckets || p.device().is_cuda();
+        let is_f64 = p.dtype() == DType::F64 && !on_device;
         let bytes = p.numel() * p.dtype().size_in_bytes();
         let cap = if buckets.is_empty() { first_cap_bytes } else { cap_bytes };
-        let full = matches!(&cur, Some((b, used)) if b.f64 != is_f64 || used + bytes > cap);
+        let full = matches!(&cur, Some((b, used))
+            if b.f64 != is_f64 || b.on_device != on_device || used + bytes > cap
+                || (on_device && params[b.members[0]].device() != p.device())
+                || (on_device && params[b.members[0]].dtype() != p.dtype()));
         if full {
             if let Some((b, _)) = cur.take() {
                 buckets.push(b);
             }
         }
-        let (b, used) = cur.get_or_insert_with(|| (Bucket { f64: is_f64, ..empty_bucket() }, 0));
+        let (b, used) = cur.get_or_insert_with(|| (Bucket { f64: is_f64, on_device, ..empty_bucket() }, 0));
         b.offsets.push(b.len);
         b.members.push(i);
         b.len += p.numel();
@@ -48,7 +60,7 @@ pub(crate) fn plan_buckets(params: &[Tensor], first_cap_bytes: usize, cap_bytes:
 }
 
 fn empty_bucket() -> Bucket {
-    Bucket { members: Vec::new(), offsets: Vec::new(), len: 0, f64: false }
+    Bucket { members: Vec::new(), offsets: Vec::new(), len: 0, f64: false, on_device: false }
 }
 
 /// One backward's progress through the buckets.
@@ -60,6 +72,10 @@ pub(crate) struct Step<'a> {
     place: &'a HashMap<TensorId, (usize, usize)>,
     bufs: Vec<Vec<f32>>,
     bufs_f64: Vec<Vec<f64>>,
+    /// Device buckets: each member's gradient, flattened, until the bucket starts; then
+    /// the reduced bucket.
+    parts: Vec<Vec<Option<Tensor>>>,
+    reduced: Vec<Option<Tensor>>,
     pending: Vec<usize>,
     work: Vec<Option<Box<dyn Work>>>,
     next: usize,
@@ -79,8 +95,10 @@ impl<'a> Step<'a> {
             params,
             buckets,
             place,
-            bufs: buckets.iter().map(|b| if b.f64 { Vec::new() } else { vec![0f32; b.len] }).collect(),
+            bufs: buckets.iter().map(|b| if b.f64 || b.on_device { Vec::new() } else { vec![0f32; b.len] }).collect(),
             bufs_f64: buckets.iter().map(|b| if b.f64 { vec![0f64; b.len] } else { Vec::new() }).collect(),
+            parts: buckets.iter().map(|b| vec![None; if b.on_device { b.members.len() } else { 0 }]).collect(),
+            reduced: buckets.iter().map(|_| None).collect(),
             pending: buckets.iter().map(|b| b.members.len()).collect(),
             work: buckets.iter().map(|_| None).collect(),
             next: 0,
@@ -115,7 +133,9 @@ impl<'a> Step<'a> {
             ));
         }
         let (off, n) = (bucket.offsets[k], p.numel());
-        if bucket.f64 {
+        if bucket.on_device {
+            self.parts[b][k] = Some(g.to_dtype(p.dtype())?.reshape(&[n])?);
+        } else if bucket.f64 {
             self.bufs_f64[b][off..off + n].copy_from_slice(&g.to_vec::<f64>()?);
         } else {
             self.bufs[b][off..off + n].copy_from_slice(&g.to_vec::<f32>()?);
@@ -127,7 +147,21 @@ impl<'a> Step<'a> {
     fn start_ready(&mut self) -> Result<()> {
         while self.next < self.buckets.len() && self.pending[self.next] == 0 {
             let b = self.next;
-            if !self.buckets[b].f64 {
+            if self.buckets[b].on_device {
+                // Missing gradients (unused parameters) are zeros, as in the host path.
+                let parts: Vec<Tensor> = self.buckets[b]
+                    .members
+                    .iter()
+                    .zip(std::mem::take(&mut self.parts[b]))
+                    .map(|(&i, g)| match g {
+                        Some(g) => Ok(g),
+                        None => Tensor::zeros(&[self.params[i].numel()], &self.params[i].device())?
+                            .to_dtype(self.params[i].dtype()),
+                    })
+                    .collect::<Result<_>>()?;
+                let flat = Tensor::cat(&parts, 0)?;
+                self.reduced[b] = Some(self.pg.all_reduce(&flat, super::ReduceOp::Sum)?);
+            } else if !self.buckets[b].f64 {
                 self.work[b] = Some(self.pg.all_reduce_async(std::mem::take(&mut self.bufs[b]))?);
             }
             self.next += 1;
@@ -147,6 +181,15 @@ impl<'a> Step<'a> {
         let world = self.pg.world_size() as f64;
         let mut grads = Gradients::new();
         for (b, bucket) in self.buckets.iter().enumerate() {
+            if bucket.on_device {
+                let flat = self.reduced[b].take().ok_or_else(|| Error::msg("internal: a bucket was never started"))?;
+                let flat = flat.affine(1.0 / world, 0.0)?;
+                for (k, &i) in bucket.members.iter().enumerate() {
+                    let p = &self.params[i];
+                    grads.insert(p, flat.narrow(0, bucket.offsets[k], p.numel())?.reshape(p.shape())?);
+                }
+                continue;
+            }
             let values: Vec<f32>;
             let values64: Vec<f64>;
             if bucket.f64 {
@@ -188,7 +231,7 @@ mod tests {
         let dev = Device::Cpu;
         let p: Vec<Tensor> = [10, 20, 5, 40].iter().map(|&n| Tensor::zeros(&[n], &dev).unwrap()).collect();
         // First cap 64 bytes (16 floats), then 100 bytes (25 floats).
-        let b = plan_buckets(&p, 64, 100);
+        let b = plan_buckets(&p, 64, 100, false);
         let members: Vec<Vec<usize>> = b.iter().map(|b| b.members.clone()).collect();
         assert_eq!(members, vec![vec![3], vec![2, 1], vec![0]]);
         assert_eq!(b[1].offsets, vec![0, 5]);
