@@ -21,7 +21,20 @@ use std::time::Duration;
 /// (seconds) says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// A caller's buffer, lent to the communication thread while the caller waits for the
+/// reply (so the collective reads and writes it without copies through channels).
+struct Lent {
+    ptr: *mut f32,
+    len: usize,
+}
+
+// SAFETY: the lending thread blocks until the communication thread replies, and the
+// communication thread touches the buffer only before replying.
+unsafe impl Send for Lent {}
+
 enum Job {
+    /// A blocking all-reduce in the caller's buffer.
+    AllReduceLent(Lent, ReduceOp, Sender<Result<()>>),
     AllReduceF32(Vec<f32>, ReduceOp, Sender<Result<Vec<f32>>>),
     AllReduceF64(Vec<f64>, ReduceOp, Sender<Result<Vec<f64>>>),
     Broadcast(Vec<u8>, usize, Sender<Result<Vec<u8>>>),
@@ -33,6 +46,7 @@ enum Job {
 impl Job {
     fn name(&self) -> String {
         match self {
+            Job::AllReduceLent(v, ..) => format!("all_reduce of {} f32", v.len),
             Job::AllReduceF32(v, ..) => format!("all_reduce of {} f32", v.len()),
             Job::AllReduceF64(v, ..) => format!("all_reduce of {} f64", v.len()),
             Job::Broadcast(_, root, _) => format!("broadcast from rank {root}"),
@@ -162,12 +176,15 @@ fn communication_thread(jobs: Receiver<Job>, ready: Sender<Result<(usize, usize,
     if ready.send(Ok((rank, size, local_rank))).is_err() {
         return;
     }
+    // Receive buffers, kept between collectives (MPI has no portable in-place flag in
+    // rsmpi): reused, they cost no allocation or page faults per call.
+    let mut scratch: Vec<f32> = Vec::new();
     for job in jobs {
         if let Job::Shutdown = job {
             break;
         }
         let token = wd.begin(job.name());
-        run_job(&world, job, size);
+        run_job(&world, job, size, &mut scratch);
         wd.end(token);
     }
     drop(local);
@@ -178,14 +195,34 @@ fn sum_op() -> SystemOperation {
     SystemOperation::sum()
 }
 
-fn run_job(world: &mpi::topology::SimpleCommunicator, job: Job, size: usize) {
+fn run_job(world: &mpi::topology::SimpleCommunicator, job: Job, size: usize, scratch: &mut Vec<f32>) {
+    let mean = |v: &mut [f32], op: ReduceOp| {
+        if op == ReduceOp::Mean {
+            v.iter_mut().for_each(|x| *x /= size as f32);
+        }
+    };
     match job {
-        Job::AllReduceF32(send, op, tx) => {
-            let mut recv = vec![0f32; send.len()];
-            world.all_reduce_into(&send[..], &mut recv[..], sum_op());
-            if op == ReduceOp::Mean {
-                recv.iter_mut().for_each(|x| *x /= size as f32);
+        Job::AllReduceLent(lent, op, tx) => {
+            // SAFETY: see `Lent`: the caller waits on `tx` and the buffer is not used
+            // after the reply.
+            let buf = unsafe { std::slice::from_raw_parts_mut(lent.ptr, lent.len) };
+            if scratch.len() < buf.len() {
+                scratch.resize(buf.len(), 0.0);
             }
+            let recv = &mut scratch[..buf.len()];
+            world.all_reduce_into(&buf[..], &mut recv[..], sum_op());
+            buf.copy_from_slice(recv);
+            mean(buf, op);
+            let _ = tx.send(Ok(()));
+        }
+        Job::AllReduceF32(send, op, tx) => {
+            // Receive into the scratch buffer, hand it out, and keep the sent one as
+            // the next scratch: no copy and no allocation.
+            let mut recv = std::mem::take(scratch);
+            recv.resize(send.len(), 0.0);
+            world.all_reduce_into(&send[..], &mut recv[..], sum_op());
+            mean(&mut recv, op);
+            *scratch = send;
             let _ = tx.send(Ok(recv));
         }
         Job::AllReduceF64(send, op, tx) => {
@@ -249,9 +286,8 @@ impl ProcessGroup for MpiGroup {
         "mpi"
     }
     fn all_reduce_f32(&self, buf: &mut [f32], op: ReduceOp) -> Result<()> {
-        let out = self.call(|tx| Job::AllReduceF32(buf.to_vec(), op, tx))?;
-        buf.copy_from_slice(&out);
-        Ok(())
+        let lent = Lent { ptr: buf.as_mut_ptr(), len: buf.len() };
+        self.call(|tx| Job::AllReduceLent(lent, op, tx))
     }
     fn all_reduce_f64(&self, buf: &mut [f64], op: ReduceOp) -> Result<()> {
         let out = self.call(|tx| Job::AllReduceF64(buf.to_vec(), op, tx))?;
