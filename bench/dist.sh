@@ -18,7 +18,6 @@ for _ in 1 2 3; do
   LOL_NUM_THREADS=2 "$bin" epoch | sed 's/^/ours /' >>"$out"
   "${mpi[@]}" "$bin" epoch | sed 's/^/ours /' >>"$out"
   "${mpi[@]}" "$bin" allreduce | sed 's/^/ours /' >>"$out"
-  "${mpi[@]}" "$bin" raw_allreduce | sed 's/^/raw /' >>"$out"
   if [ $have_torch = 1 ]; then
     for m in epoch_single epoch_ddp allreduce; do
       python3 bench/torch_ddp_twin.py $m 2>/dev/null | grep '^{' | sed 's/^/torch /' >>"$out"
@@ -48,7 +47,7 @@ print("| all-reduce, 2 ranks | MpiGroup, bucket path (async) | MpiGroup, `all_re
 print("|---|---|---|---|---|---|---|")
 ratio = lambda a, b: "—" if not (a and b) else f"{a / b:.2f}×"
 for mb in [1, 4, 16, 64]:
-    a, o, r, t = g("ours", f"allreduce_async_{mb}mb"), g("ours", f"allreduce_{mb}mb"), g("raw", f"raw_allreduce_{mb}mb"), g("torch", f"allreduce_{mb}mb")
+    a, o, r, t = g("ours", f"allreduce_async_{mb}mb"), g("ours", f"allreduce_{mb}mb"), g("ours", f"raw_allreduce_{mb}mb"), g("torch", f"allreduce_{mb}mb")
     print(f"| {mb} MB | {fmt(a, 'GB/s')} | {fmt(o, 'GB/s')} | {fmt(r, 'GB/s')} | {ratio(a, r)} | {ratio(o, r)} | {fmt(t, 'GB/s')} |")
 PY
 rm -f "$out"

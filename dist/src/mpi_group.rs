@@ -40,6 +40,8 @@ enum Job {
     Broadcast(Vec<u8>, usize, Sender<Result<Vec<u8>>>),
     AllGather(Vec<u8>, Sender<Result<Vec<Vec<u8>>>>),
     Barrier(Sender<Result<()>>),
+    /// Caller's code with the communicator (`with_communicator`).
+    Raw(Box<dyn FnOnce(&mpi::topology::SimpleCommunicator) + Send>),
     Shutdown,
 }
 
@@ -52,6 +54,7 @@ impl Job {
             Job::Broadcast(_, root, _) => format!("broadcast from rank {root}"),
             Job::AllGather(v, _) => format!("all_gather of {} bytes", v.len()),
             Job::Barrier(_) => "barrier".into(),
+            Job::Raw(_) => "with_communicator".into(),
             Job::Shutdown => "shutdown".into(),
         }
     }
@@ -108,18 +111,46 @@ impl MpiGroup {
         }))
     }
 
-    /// Finalises MPI after every rank got here (a barrier first). Collectives after it
-    /// fail. `run` calls it; `Drop` does too.
+    /// Finalises MPI (`MPI_Finalize` waits for the other ranks, with no timeout: a
+    /// rank may still be working alone, e.g. rank 0 evaluating). Collectives after it
+    /// fail. `run` calls it; dropping the group does too.
     pub fn shutdown(&self) -> Result<()> {
-        let barrier = self.barrier();
+        self.watchdog.stop();
         if let Some(tx) = self.jobs.lock().unwrap_or_else(|e| e.into_inner()).take() {
             let _ = tx.send(Job::Shutdown);
         }
         if let Some(h) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            let _ = h.join();
+            h.join().map_err(|_| Error::msg("MpiGroup: the communication thread panicked"))?;
         }
-        self.watchdog.stop();
-        barrier
+        Ok(())
+    }
+
+    /// This process's rank (also `ProcessGroup::rank`, here without importing the trait).
+    pub fn rank(&self) -> usize {
+        self.rank
+    }
+    /// How many ranks the job has.
+    pub fn world_size(&self) -> usize {
+        self.world
+    }
+    /// The rank among this host's processes.
+    pub fn local_rank(&self) -> usize {
+        self.local_rank
+    }
+
+    /// Runs `f` with rsmpi's world communicator on the communication thread (which owns
+    /// MPI), in turn with the group's own collectives, and returns its result: for MPI
+    /// calls lol does not wrap. Like any collective, every rank must make the same
+    /// calls in the same order; the watchdog times `f` as one collective.
+    pub fn with_communicator<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mpi::topology::SimpleCommunicator) -> R + Send + 'static,
+    ) -> Result<R> {
+        self.call(|tx| {
+            Job::Raw(Box::new(move |world| {
+                let _ = tx.send(Ok(f(world)));
+            }))
+        })
     }
 
     /// Ends the whole job now (every rank), with `code` as its exit status.
@@ -143,6 +174,12 @@ impl MpiGroup {
 impl Drop for MpiGroup {
     fn drop(&mut self) {
         if self.jobs.lock().map(|j| j.is_some()).unwrap_or(false) {
+            if std::thread::panicking() {
+                // Unwinding past the group: the other ranks may be inside a collective
+                // this rank will never join. End the job rather than leave them waiting.
+                crate::report(&format!("lol-dist rank {}/{}: panicked; aborting the job", self.rank, self.world));
+                abort_job(1);
+            }
             let _ = self.shutdown();
         }
     }
@@ -260,6 +297,7 @@ fn run_job(world: &mpi::topology::SimpleCommunicator, job: Job, size: usize, scr
             world.barrier();
             let _ = tx.send(Ok(()));
         }
+        Job::Raw(f) => f(world),
         Job::Shutdown => {}
     }
 }

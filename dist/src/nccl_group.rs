@@ -15,10 +15,10 @@ pub struct NcclGroup {
 }
 
 impl NcclGroup {
-    /// Joins the MPI job, then an NCCL communicator on `cuda:<local rank>` (start one
-    /// rank per GPU of each host: `mpirun -np <GPUs>`).
-    pub fn init() -> Result<Arc<NcclGroup>> {
-        let mpi = MpiGroup::init()?;
+    /// An NCCL communicator on `cuda:<local rank>` over the ranks of `mpi` (start one
+    /// rank per GPU of each host: `mpirun -np <GPUs>`). Inside `lol_dist::run`:
+    /// `let pg = NcclGroup::on_local_gpu(mpi)?;`
+    pub fn on_local_gpu(mpi: Arc<MpiGroup>) -> Result<Arc<NcclGroup>> {
         let device = Device::cuda(mpi.local_rank()).map_err(|e| {
             Error::msg(format!(
                 "NcclGroup: rank {} (local rank {}) needs its own GPU cuda:{}: {e}",
@@ -32,10 +32,20 @@ impl NcclGroup {
 
     /// An NCCL communicator over the ranks of `mpi`, this rank on `device`.
     pub fn new(mpi: Arc<MpiGroup>, device: Device) -> Result<Arc<NcclGroup>> {
-        // Every rank takes part in the broadcast, even if this rank's NCCL is missing,
-        // so that a missing library is an error on that rank and not a hang elsewhere.
-        let mut id = if mpi.rank() == 0 { unique_id()? } else { Vec::new() };
+        // Rank 0 takes part in the broadcast even when it cannot make an id (no NCCL):
+        // it sends nothing, and every rank fails instead of waiting for it.
+        let made = if mpi.rank() == 0 { Some(unique_id()) } else { None };
+        let mut id = match &made {
+            Some(Ok(id)) => id.clone(),
+            _ => Vec::new(),
+        };
         mpi.broadcast_bytes(&mut id, 0)?;
+        if let Some(Err(e)) = made {
+            return Err(e);
+        }
+        if id.is_empty() {
+            return Err(Error::msg("NcclGroup: rank 0 could not create an NCCL id (see its error)"));
+        }
         let comm = NcclComm::new(&device, mpi.rank(), mpi.world_size(), &id)?;
         Ok(Arc::new(NcclGroup { mpi, comm, device }))
     }
@@ -96,7 +106,10 @@ impl ProcessGroup for NcclGroup {
         self.comm.broadcast_(t, root)
     }
     fn all_gather(&self, t: &Tensor) -> Result<Tensor> {
-        if t.device() != self.device {
+        // NCCL gathers equal counts only: compare shapes first (a small MPI message).
+        let shape: Vec<u8> = t.shape().iter().flat_map(|d| (*d as u64).to_le_bytes()).collect();
+        let shapes = self.mpi.all_gather_bytes(&shape)?;
+        if t.device() != self.device || shapes.iter().any(|s| *s != shape) {
             return self.mpi.all_gather(t);
         }
         let stacked = self.comm.all_gather(&t.contiguous()?)?;

@@ -1,7 +1,6 @@
 //! `run`: the body of a data-parallel program, with the failure behaviour a job needs.
 
 use crate::MpiGroup;
-use lolcore::dist::ProcessGroup;
 use lolcore::Result;
 use std::sync::Arc;
 
@@ -10,13 +9,16 @@ use std::sync::Arc;
 /// that rank prints `lol-dist rank R/W: error: ...` and aborts the job, so the other
 /// ranks stop at once instead of waiting for it (mpirun reports the rank and exit code).
 ///
+/// The body gets the MPI group; GPU programs open their NCCL group from it
+/// (`NcclGroup::on_local_gpu(pg)`, feature `nccl`).
+///
 /// ```no_run
 /// lol_dist::run(|pg| {
 ///     // build the model, then model.fit_with(&x, &y, FitOptions::new(5, 64).distributed(pg.clone()))
 ///     Ok(())
 /// });
 /// ```
-pub fn run(body: impl FnOnce(Arc<dyn ProcessGroup>) -> Result<()>) {
+pub fn run(body: impl FnOnce(Arc<MpiGroup>) -> Result<()>) {
     let pg = match MpiGroup::init() {
         Ok(pg) => pg,
         Err(e) => {
@@ -25,8 +27,7 @@ pub fn run(body: impl FnOnce(Arc<dyn ProcessGroup>) -> Result<()>) {
         }
     };
     let (rank, world) = (pg.rank(), pg.world_size());
-    let dyn_pg: Arc<dyn ProcessGroup> = pg.clone();
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(dyn_pg)));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(pg.clone())));
     let err = match outcome {
         Ok(Ok(())) => None,
         Ok(Err(e)) => Some(e.to_string()),

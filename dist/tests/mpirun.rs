@@ -21,14 +21,20 @@ struct Outcome {
 
 /// `mpirun -np 2` of this binary's `worker` test with `scenario`; killed after `limit`.
 fn mpirun(scenario: &str, env: &[(&str, &str)], limit: Duration) -> Outcome {
-    let _one = MPIRUN.lock().unwrap_or_else(|e| e.into_inner());
     let exe = std::env::current_exe().unwrap();
+    let args = ["worker", "--exact", "--nocapture", "--test-threads", "1"].map(String::from);
+    mpirun_program(&exe, &args, &[&[("LOL_DIST_SCENARIO", scenario)], env].concat(), limit)
+}
+
+/// `mpirun -np 2 program args` (ranks' output tagged `[1,R]<stdout>:`).
+fn mpirun_program(program: &std::path::Path, args: &[String], env: &[(&str, &str)], limit: Duration) -> Outcome {
+    let _one = MPIRUN.lock().unwrap_or_else(|e| e.into_inner());
+    let scenario = program.display().to_string();
     let mut cmd = Command::new("mpirun");
     cmd.args(["-np", "2", "--oversubscribe", "--bind-to", "none", "--tag-output"])
         .args(["--mca", "btl_vader_single_copy_mechanism", "none"])
-        .arg(exe)
-        .args(["worker", "--exact", "--nocapture", "--test-threads", "1"])
-        .env("LOL_DIST_SCENARIO", scenario)
+        .arg(program)
+        .args(args)
         // CI runs as root in a container.
         .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
         .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
@@ -247,4 +253,21 @@ fn different_models_are_named_at_the_start() {
         "{}",
         o.output
     );
+}
+
+#[test]
+fn the_mnist_data_parallel_example_trains() {
+    // Cargo builds the examples of the package before running its tests.
+    let exe = std::env::current_exe().unwrap();
+    let example = exe.parent().unwrap().parent().unwrap().join("examples").join("mnist_data_parallel");
+    assert!(example.exists(), "{} was not built", example.display());
+    let o = mpirun_program(&example, &["2".to_string()], &[], Duration::from_secs(240));
+    assert!(o.ok, "{}", o.output);
+    let acc: f64 = o
+        .output
+        .lines()
+        .find_map(|l| l.split("2 ranks, test accuracy: ").nth(1))
+        .and_then(|a| a.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no accuracy line:\n{}", o.output));
+    assert!(acc > 0.9, "test accuracy {acc}");
 }

@@ -46,7 +46,9 @@ fn two_ranks_train_like_one_process_on_the_global_batch() {
     let out = LocalGroup::run(2, T, |pg| -> Result<RankResult> {
         // Rank 1 starts from other weights: fit must give it rank 0's.
         let mut m = model(if pg.rank() == 0 { 5 } else { 77 });
-        manual_seed(42); // the same shuffle on every rank
+        // Rank 1 seeds otherwise: fit gives every rank rank 0's generator state, so
+        // all deal out the order one process would draw.
+        manual_seed(if pg.rank() == 0 { 42 } else { 4242 });
         let opts = FitOptions::new(3, 32).verbose(Verbosity::Silent).distributed(pg.clone());
         let h = m.fit_with(&x, &y, opts)?;
         Ok((weights(&m), h.loss().to_vec(), h.get("accuracy").unwrap().to_vec()))
@@ -100,6 +102,15 @@ fn only_rank_zero_writes_and_bad_set_ups_are_refused() {
     assert!(dir.join("rank0.csv").exists());
     assert!(!dir.join("rank1.csv").exists(), "rank 1 wrote its log");
     std::fs::remove_dir_all(&dir).ok();
+
+    // A summed loss would be divided by the number of ranks.
+    let out = LocalGroup::run(2, T, |pg| {
+        let mut m = Model::new(sequential![Dense::new(8, 4)]);
+        m.compile(Sgd::new(0.1), Loss::SparseCategoricalCrossentropy.reduction(keras::losses::Reduction::Sum));
+        m.fit_with(&x, &y, FitOptions::new(1, 32).verbose(Verbosity::Silent).distributed(pg.clone())).map(|_| ())
+    });
+    let msg = out[0].as_ref().unwrap_err().to_string();
+    assert!(msg.contains("Reduction::Sum"), "{msg}");
 
     // A global batch the ranks cannot share evenly.
     let out = LocalGroup::run(2, T, |pg| {

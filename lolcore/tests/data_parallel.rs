@@ -262,3 +262,38 @@ fn all_reduce_gradients_matches_backward() -> Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn a_parameter_no_rank_used_gets_no_gradient_and_one_rank_used_gets_its_share() -> Result<()> {
+    let out = LocalGroup::run(2, T, |pg| {
+        let d = Device::Cpu;
+        let m = Mlp::new(4, 1)?;
+        let everyone = Tensor::ones(&[3], &d)?.requires_grad(true);
+        let rank_one_only = Tensor::ones(&[2], &d)?.requires_grad(true);
+        let nobody = Tensor::ones(&[5], &d)?.requires_grad(true);
+        #[derive(lolcore::Module)]
+        struct Three {
+            a: Tensor,
+            b: Tensor,
+            c: Tensor,
+        }
+        let three = Three { a: everyone.clone(), b: rank_one_only.clone(), c: nobody.clone() };
+        for device_buckets in [false, true] {
+            let ddp = DataParallel::new(pg.clone(), &three, DdpOptions { device_buckets, ..DdpOptions::default() })?;
+            let mut loss = everyone.sum_all()?;
+            if pg.rank() == 1 {
+                loss = loss.add(&rank_one_only.mul_scalar(4.0)?.sum_all()?)?;
+            }
+            let g = ddp.backward(&loss)?;
+            assert_eq!(g.get(&everyone).unwrap().to_vec::<f32>()?, vec![1.0; 3]);
+            assert_eq!(g.get(&rank_one_only).unwrap().to_vec::<f32>()?, vec![2.0; 2], "rank 1's 4 over 2 ranks");
+            assert!(g.get(&nobody).is_none(), "an unused parameter got a gradient");
+        }
+        let _ = m;
+        Ok(())
+    });
+    for r in out {
+        r?;
+    }
+    Ok(())
+}

@@ -24,9 +24,11 @@ pub trait BatchSource {
         let _ = (rank, world);
         Err(lolcore::Error::arg("fit_loader", "this batch source cannot be split between data-parallel ranks"))
     }
-    /// Batches per epoch on each of `world` ranks.
+    /// Batches per epoch on each of `world` ranks (the batch being global, as many as
+    /// one process has).
     fn shard_batches_per_epoch(&self, world: usize) -> usize {
-        self.batches_per_epoch().div_ceil(world.max(1))
+        let _ = world;
+        self.batches_per_epoch()
     }
 }
 

@@ -94,10 +94,10 @@ impl<D: Dataset + 'static> DataLoader<D> {
         if per_rank == 0 {
             return 0;
         }
-        let n = lolcore::dist::shard_len(self.dataset.len(), world.max(1));
         if self.drop_last {
-            n / per_rank
+            self.dataset.len() / world.max(1) / per_rank
         } else {
+            let n = lolcore::dist::shard_len(self.dataset.len(), world.max(1));
             n.div_ceil(per_rank)
         }
     }
@@ -126,9 +126,11 @@ impl<D: Dataset + 'static> DataLoader<D> {
 
     /// Rank `rank`'s part of one epoch when `world` ranks train data-parallel: the
     /// epoch's order is drawn as `iter` draws it (the same on every rank with the same
-    /// seed), padded to a multiple of `world` and dealt out (`DistributedSampler`), and
-    /// each of this rank's batches holds `batch_size / world` samples, so the ranks'
-    /// k-th batches together are the single-process k-th batch.
+    /// seed), padded to a multiple of `world` by repeating its start (with `drop_last`,
+    /// cut down to one instead) and dealt out (`DistributedSampler`), and each of this
+    /// rank's batches holds `batch_size / world` samples, so the ranks' k-th batches
+    /// together are the single-process k-th batch (the last one may differ by the
+    /// padding).
     pub fn iter_shard(&self, rank: usize, world: usize) -> Result<Batches> {
         let per_rank = self.per_rank_batch(rank, world)?;
         let n = self.dataset.len();
@@ -141,6 +143,10 @@ impl<D: Dataset + 'static> DataLoader<D> {
         if world > 1 {
             // Each rank augments its own samples with its own streams.
             seed = derive_seed(seed, rank as u64);
+        }
+        if self.drop_last && world > 1 {
+            // As DistributedSampler(drop_last=True): drop the tail instead of padding.
+            order.truncate(n / world * world);
         }
         let order = lolcore::dist::shard(&order, rank, world);
         let batches: Vec<Vec<usize>> = order.chunks(per_rank).take(self.len_shard(world)).map(|c| c.to_vec()).collect();

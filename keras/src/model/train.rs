@@ -153,20 +153,25 @@ impl<M: Module + Forward> Model<M> {
         }
         let pg = opts.distributed.clone();
         let rank = pg.as_ref().map_or(0, |g| g.rank());
-        if rank != 0 {
-            // Rank 0 alone prints and writes files.
-            callbacks.retain(|c| !c.rank_zero_only());
+        // Rank 0 alone prints and writes files. The others keep those callbacks in the
+        // list (a backup's saved states go to callbacks by position) but never call them.
+        let on: Vec<bool> = callbacks.iter().map(|c| rank == 0 || !c.rank_zero_only()).collect();
+        if let Some(g) = &pg {
+            self.check_distributable(g.as_ref())?;
+            // Every rank shuffles (and drops out) from rank 0's generator state, so the
+            // ranks deal out one order, the order one process would draw.
+            sync_generator(g.as_ref(), &lolcore::rng::current_generator())?;
+            if let Some(lg) = &loader_generator_of(&feed) {
+                sync_generator(g.as_ref(), lg)?;
+            }
         }
         let mut progress = Progress::new(if rank == 0 { opts.verbose } else { Verbosity::Silent });
         let mut history = History::default();
         self.stop = false;
-        for cb in callbacks.iter_mut() {
+        for cb in active(&mut callbacks, &on) {
             cb.on_train_begin(self)?;
         }
-        let loader_generator = match &feed {
-            Feed::Loader { source, .. } => source.generator().cloned(),
-            Feed::Tensors { .. } => None,
-        };
+        let loader_generator = loader_generator_of(&feed);
         let backup = callbacks.iter_mut().position(|c| c.as_backup().is_some());
         if backup.is_some() {
             // Fail now, not after the first epoch, if the optimizer cannot be saved.
@@ -187,7 +192,7 @@ impl<M: Module + Forward> Model<M> {
         let mut ddp: Option<DataParallel> = None;
         let mut checked = false;
         for epoch in first_epoch..opts.epochs {
-            for cb in callbacks.iter_mut() {
+            for cb in active(&mut callbacks, &on) {
                 cb.on_epoch_begin(epoch, self)?;
             }
             // A callback may have replaced tensors (moved, cast, swapped a layer); the
@@ -215,7 +220,7 @@ impl<M: Module + Forward> Model<M> {
                         ddp = Some(DataParallel::new(g.clone(), &self.module, opts.ddp.clone())?);
                     }
                 }
-                for cb in callbacks.iter_mut() {
+                for cb in active(&mut callbacks, &on) {
                     cb.on_train_batch_begin(step, self)?;
                 }
                 let pred = self.module.forward(&xb)?;
@@ -263,15 +268,13 @@ impl<M: Module + Forward> Model<M> {
                     progress.update(step + 1, None);
                 }
                 let bl = BatchLogs { loss: &loss, batch_size: len, global_step, gradients: grads.as_deref() };
-                for cb in callbacks.iter_mut() {
+                for cb in active(&mut callbacks, &on) {
                     cb.on_train_batch_end(step, &bl, self)?;
                 }
                 if let Some(g) = &pg {
                     // One rank stopping (TerminateOnNaN on its loss) stops them all, at
                     // the same step, or the others would wait for it forever.
-                    let mut flag = [if self.stop { 1.0 } else { 0.0 }];
-                    g.all_reduce_f64(&mut flag, lolcore::dist::ReduceOp::Sum)?;
-                    self.stop = flag[0] > 0.0;
+                    self.stop = any_rank(g.as_ref(), self.stop)?;
                 }
                 if self.stop {
                     break;
@@ -306,8 +309,11 @@ impl<M: Module + Forward> Model<M> {
             }
             progress.end_epoch(&logs);
             history.push(epoch, &logs);
-            for cb in callbacks.iter_mut() {
+            for cb in active(&mut callbacks, &on) {
                 cb.on_epoch_end(epoch, &logs, self)?;
+            }
+            if let Some(g) = &pg {
+                self.stop = any_rank(g.as_ref(), self.stop)?;
             }
             if let (Some(b), 0) = (backup, rank) {
                 self.write_backup(&mut callbacks, b, epoch + 1, global_step, loader_generator.as_ref())?;
@@ -316,7 +322,7 @@ impl<M: Module + Forward> Model<M> {
                 break;
             }
         }
-        for cb in callbacks.iter_mut() {
+        for cb in active(&mut callbacks, &on) {
             cb.on_train_end(self)?;
         }
         if let Some(b) = backup {
@@ -330,6 +336,20 @@ impl<M: Module + Forward> Model<M> {
         }
         self.module.set_training(false);
         Ok(history)
+    }
+
+    /// What distributed training cannot average like one process would: a summed loss
+    /// (each rank sums half the samples, so the averaged gradient would be halved).
+    fn check_distributable(&self, _pg: &dyn ProcessGroup) -> Result<()> {
+        let c = self.compiled("fit")?;
+        if c.loss.reduction == crate::losses::Reduction::Sum {
+            return Err(Error::arg(
+                "fit (distributed)",
+                "a loss with Reduction::Sum: averaging the ranks' gradients would divide it by the number of \
+                 ranks; use Reduction::Mean (the default)",
+            ));
+        }
+        Ok(())
     }
 
     pub(super) fn metric_states(&self) -> Vec<MetricState> {
@@ -400,6 +420,39 @@ impl<M: Module + Forward> Model<M> {
             metrics: states.iter().map(|s| Ok((s.metric.name(), s.result()?))).collect::<Result<_>>()?,
         })
     }
+}
+
+/// The callbacks to call on this rank.
+fn active<'c, 'a>(
+    callbacks: &'c mut [&'a mut dyn Callback],
+    on: &'c [bool],
+) -> impl Iterator<Item = &'c mut &'a mut dyn Callback> {
+    callbacks.iter_mut().zip(on).filter(|(_, on)| **on).map(|(c, _)| c)
+}
+
+fn loader_generator_of(feed: &Feed<'_>) -> Option<lolcore::Generator> {
+    match feed {
+        Feed::Loader { source, .. } => source.generator().cloned(),
+        Feed::Tensors { .. } => None,
+    }
+}
+
+/// Whether `flag` is set on any rank (every rank gets the same answer).
+fn any_rank(pg: &dyn ProcessGroup, flag: bool) -> Result<bool> {
+    let mut v = [if flag { 1.0 } else { 0.0 }];
+    pg.all_reduce_f64(&mut v, lolcore::dist::ReduceOp::Sum)?;
+    Ok(v[0] > 0.0)
+}
+
+/// Gives `g` rank 0's state on every rank.
+fn sync_generator(pg: &dyn ProcessGroup, g: &lolcore::Generator) -> Result<()> {
+    let mut bytes: Vec<u8> = g.state().iter().flat_map(|w| w.to_le_bytes()).collect();
+    pg.broadcast_bytes(&mut bytes, 0)?;
+    let words: Vec<u64> = bytes.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect();
+    let state: [u64; 4] =
+        words.try_into().map_err(|_| Error::msg("fit (distributed): rank 0 sent a malformed generator state"))?;
+    g.set_state(state);
+    Ok(())
 }
 
 /// `(rank, world)` of a distributed fit; `(0, 1)` alone.

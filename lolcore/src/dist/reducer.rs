@@ -2,7 +2,10 @@
 //! registration order (roughly the order backward finishes them) into buckets of at most
 //! `cap` bytes; a bucket is all-reduced as soon as its last gradient is final, while the
 //! rest of backward still runs; buckets start strictly in index order, so every rank
-//! issues the same collectives in the same order.
+//! issues the same collectives in the same order. Each bucket carries one extra value
+//! per parameter, 1 where this rank produced its gradient: a parameter no rank used gets
+//! no gradient (the optimizer then leaves it and its state alone, as in one process),
+//! one that some ranks used gets their sum divided by the world size (PyTorch's rule).
 
 use super::group::{ProcessGroup, Work};
 use crate::error::{bail, Error, Result};
@@ -76,6 +79,8 @@ pub(crate) struct Step<'a> {
     /// the reduced bucket.
     parts: Vec<Vec<Option<Tensor>>>,
     reduced: Vec<Option<Tensor>>,
+    /// Which members this rank produced a gradient for.
+    filled: Vec<Vec<bool>>,
     pending: Vec<usize>,
     work: Vec<Option<Box<dyn Work>>>,
     next: usize,
@@ -95,8 +100,15 @@ impl<'a> Step<'a> {
             params,
             buckets,
             place,
-            bufs: buckets.iter().map(|b| if b.f64 || b.on_device { Vec::new() } else { vec![0f32; b.len] }).collect(),
-            bufs_f64: buckets.iter().map(|b| if b.f64 { vec![0f64; b.len] } else { Vec::new() }).collect(),
+            bufs: buckets
+                .iter()
+                .map(|b| if b.f64 || b.on_device { Vec::new() } else { vec![0f32; b.len + b.members.len()] })
+                .collect(),
+            bufs_f64: buckets
+                .iter()
+                .map(|b| if b.f64 { vec![0f64; b.len + b.members.len()] } else { Vec::new() })
+                .collect(),
+            filled: buckets.iter().map(|b| vec![false; b.members.len()]).collect(),
             parts: buckets.iter().map(|b| vec![None; if b.on_device { b.members.len() } else { 0 }]).collect(),
             reduced: buckets.iter().map(|_| None).collect(),
             pending: buckets.iter().map(|b| b.members.len()).collect(),
@@ -137,9 +149,12 @@ impl<'a> Step<'a> {
             self.parts[b][k] = Some(g.to_dtype(p.dtype())?.reshape(&[n])?);
         } else if bucket.f64 {
             self.bufs_f64[b][off..off + n].copy_from_slice(&g.to_vec::<f64>()?);
+            self.bufs_f64[b][bucket.len + k] = 1.0;
         } else {
             self.bufs[b][off..off + n].copy_from_slice(&g.to_vec::<f32>()?);
+            self.bufs[b][bucket.len + k] = 1.0;
         }
+        self.filled[b][k] = true;
         Ok(())
     }
 
@@ -148,8 +163,10 @@ impl<'a> Step<'a> {
         while self.next < self.buckets.len() && self.pending[self.next] == 0 {
             let b = self.next;
             if self.buckets[b].on_device {
-                // Missing gradients (unused parameters) are zeros, as in the host path.
-                let parts: Vec<Tensor> = self.buckets[b]
+                // Missing gradients (unused parameters) are zeros, as in the host path;
+                // the flags follow the gradients.
+                let first = &self.params[self.buckets[b].members[0]];
+                let mut parts: Vec<Tensor> = self.buckets[b]
                     .members
                     .iter()
                     .zip(std::mem::take(&mut self.parts[b]))
@@ -159,6 +176,8 @@ impl<'a> Step<'a> {
                             .to_dtype(self.params[i].dtype()),
                     })
                     .collect::<Result<_>>()?;
+                let flags: Vec<f32> = self.filled[b].iter().map(|&f| if f { 1.0 } else { 0.0 }).collect();
+                parts.push(Tensor::from_vec(flags, &[self.filled[b].len()], &first.device())?.to_dtype(first.dtype())?);
                 let flat = Tensor::cat(&parts, 0)?;
                 self.reduced[b] = Some(self.pg.all_reduce(&flat, super::ReduceOp::Sum)?);
             } else if !self.buckets[b].f64 {
@@ -169,9 +188,9 @@ impl<'a> Step<'a> {
         Ok(())
     }
 
-    /// After backward: parameters that got no gradient contribute zeros (as in
-    /// PyTorch's DDP); the remaining buckets start; every bucket is waited for and
-    /// averaged over the ranks.
+    /// After backward: parameters that got no gradient here contribute zeros; the
+    /// remaining buckets start; every bucket is waited for and averaged over the ranks;
+    /// a parameter no rank used gets no gradient.
     pub fn finish(mut self) -> Result<Gradients> {
         for b in 0..self.buckets.len() {
             // Unfilled slots already hold zeros: just count them done.
@@ -183,10 +202,20 @@ impl<'a> Step<'a> {
         for (b, bucket) in self.buckets.iter().enumerate() {
             if bucket.on_device {
                 let flat = self.reduced[b].take().ok_or_else(|| Error::msg("internal: a bucket was never started"))?;
+                // The flags are read back (a device sync) only when this rank left some
+                // parameter unused: otherwise every flag is at least 1.
+                let used: Vec<bool> = if self.filled[b].iter().all(|&f| f) {
+                    vec![true; bucket.members.len()]
+                } else {
+                    let flags = flat.narrow(0, bucket.len, bucket.members.len())?.to_vec::<f32>()?;
+                    flags.iter().map(|&f| f > 0.0).collect()
+                };
                 let flat = flat.affine(1.0 / world, 0.0)?;
                 for (k, &i) in bucket.members.iter().enumerate() {
                     let p = &self.params[i];
-                    grads.insert(p, flat.narrow(0, bucket.offsets[k], p.numel())?.reshape(p.shape())?);
+                    if used[k] {
+                        grads.insert(p, flat.narrow(0, bucket.offsets[k], p.numel())?.reshape(p.shape())?);
+                    }
                 }
                 continue;
             }
@@ -209,6 +238,10 @@ impl<'a> Step<'a> {
             for (k, &i) in bucket.members.iter().enumerate() {
                 let p = &self.params[i];
                 let (off, n) = (bucket.offsets[k], p.numel());
+                let used = if bucket.f64 { values64[bucket.len + k] > 0.0 } else { values[bucket.len + k] > 0.0 };
+                if !used {
+                    continue;
+                }
                 let g = if bucket.f64 {
                     Tensor::from_slice(&values64[off..off + n], p.shape(), &p.device())?
                 } else {
