@@ -8,7 +8,7 @@
 # Each figure is the median of 3 runs, ours and PyTorch's alternating.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -q -p lol-dist --features mpi --example dist_bench
+cargo build --release -q -p lol-dist --features mpi,bench --example dist_bench
 bin=target/release/examples/dist_bench
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 mpi=(mpirun -np 2 --oversubscribe --bind-to core --mca btl_vader_single_copy_mechanism none -x LOL_NUM_THREADS=1)

@@ -10,7 +10,7 @@ root=$(git rev-parse --show-toplevel)
 cd "$root"
 pack="${GPU_PACK:-../shared/tools/gpu-pack}"
 [ -x "$pack" ] || { echo "gpu-pack not found at $pack (set GPU_PACK)"; exit 1; }
-# lolcore's `nccl` feature packs the NCCL test (lolcore/tests/nccl_single_rank.rs) too.
+# lolcore's `nccl` feature packs the NCCL test (lolcore/src/dist/nccl_tests.rs) too.
 "$pack" --examples --features lolcore/nccl
 cargo build --release -p lol-bench
 cp target/release/lol-bench .gpu/bin/lol-bench

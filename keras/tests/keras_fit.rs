@@ -1,6 +1,9 @@
 //! Keras's semantics in `fit`: a model that ends in Softmax/Sigmoid trains exactly as one
 //! that ends in logits; declared probabilities are checked; binary metrics threshold
 //! probabilities at 0.5; and fit/evaluate/predict on loaders match the tensor versions.
+// Distributed fit lives in its own file but in this test binary (one link less in CI).
+#[path = "fit/distributed.rs"]
+mod distributed;
 use keras::metrics::MetricState;
 use keras::prelude::*;
 

@@ -19,6 +19,11 @@ pub mod nccl;
 mod reducer;
 mod sampler;
 mod signature;
+// In the library's test binary rather than tests/ (one link less in CI).
+#[cfg(all(test, feature = "nccl"))]
+mod nccl_tests;
+#[cfg(test)]
+mod tests;
 
 pub use data_parallel::{BufferSync, DataParallel, DdpOptions};
 pub use group::{Done, ProcessGroup, ReduceOp, Work};

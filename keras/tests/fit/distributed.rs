@@ -1,4 +1,4 @@
-//! `fit` with `FitOptions::distributed` on an in-process group (threads as ranks): the
+//! (Part of the keras_fit test binary.) `fit` with `FitOptions::distributed` on an in-process group (threads as ranks): the
 //! ranks end with identical weights, equal to one process training on the same global
 //! batches; logs are averaged over the ranks; writers run on rank 0 only; bad set-ups
 //! fail with errors that say what to change. `lol-dist`'s tests run the same over MPI.

@@ -1,8 +1,7 @@
 //! NCCL on one GPU, one rank (a 1-GPU machine cannot host two NCCL ranks): the
 //! communicator's collectives, and `DataParallel`'s device buckets reduced through it,
 //! against plain backward. Needs a GPU and libnccl; skips (and says so) without them.
-//! `cargo test -p lolcore --features nccl --test nccl_single_rank`
-#![cfg(feature = "nccl")]
+//! `cargo test -p lolcore --features nccl --lib dist::nccl_tests`
 
 use lolcore::dist::nccl::{library_present, unique_id, NcclComm};
 use lolcore::dist::{DataParallel, DdpOptions, ProcessGroup, ReduceOp};
