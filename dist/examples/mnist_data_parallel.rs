@@ -9,8 +9,13 @@ use keras::prelude::*;
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/mnist");
 
-fn main() {
-    let epochs = std::env::args().nth(1).and_then(|e| e.parse().ok()).unwrap_or(3);
+pub fn main() {
+    // `[epochs]` on the command line (or LOL_EXAMPLE_EPOCHS, which its test sets).
+    let epochs = std::env::var("LOL_EXAMPLE_EPOCHS")
+        .ok()
+        .or_else(|| std::env::args().nth(1))
+        .and_then(|e| e.parse().ok())
+        .unwrap_or(3);
     lol_dist::run(|pg| {
         let ((x, y), (x_test, y_test)) = mnist::load_data(DATA)?;
         let flat = |x: Tensor| -> Result<Tensor> {
