@@ -84,8 +84,10 @@ fn nccl_collectives_and_device_buckets_on_one_gpu() -> Result<()> {
     assert_eq!(ddp.num_buckets(), 2);
     let reduced = ddp.backward(&loss()?)?;
     for p in net.parameters() {
-        assert_eq!(reduced.get(&p).unwrap().device(), dev);
-        assert_eq!(reduced.get(&p).unwrap().to_vec::<f32>()?, plain.get(&p).unwrap().to_vec::<f32>()?);
+        let missing = || lolcore::Error::msg(format!("no gradient for a parameter of shape {:?}", p.shape()));
+        let (r, q) = (reduced.get(&p).ok_or_else(missing)?, plain.get(&p).ok_or_else(missing)?);
+        assert_eq!(r.device(), dev);
+        assert_eq!(r.to_vec::<f32>()?, q.to_vec::<f32>()?);
     }
     println!("NCCL OK: collectives and {} device buckets on {dev}", ddp.num_buckets());
     Ok(())

@@ -260,14 +260,15 @@ mod tests {
     use crate::Device;
 
     #[test]
-    fn buckets_run_in_reverse_order_under_the_cap() {
+    fn buckets_run_in_reverse_order_under_the_cap() -> Result<()> {
         let dev = Device::Cpu;
-        let p: Vec<Tensor> = [10, 20, 5, 40].iter().map(|&n| Tensor::zeros(&[n], &dev).unwrap()).collect();
+        let p: Vec<Tensor> = [10, 20, 5, 40].iter().map(|&n| Tensor::zeros(&[n], &dev)).collect::<Result<_>>()?;
         // First cap 64 bytes (16 floats), then 100 bytes (25 floats).
         let b = plan_buckets(&p, 64, 100, false);
         let members: Vec<Vec<usize>> = b.iter().map(|b| b.members.clone()).collect();
         assert_eq!(members, vec![vec![3], vec![2, 1], vec![0]]);
         assert_eq!(b[1].offsets, vec![0, 5]);
         assert_eq!(b[1].len, 25);
+        Ok(())
     }
 }

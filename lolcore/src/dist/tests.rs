@@ -42,8 +42,17 @@ fn batch(rank: usize, step: usize) -> Result<Tensor> {
     Tensor::randn(&[8, 6], &Device::Cpu)
 }
 
-fn flat(grads: &Gradients, m: &Mlp) -> Vec<f32> {
-    m.parameters().iter().flat_map(|p| grads.get(p).unwrap().to_vec::<f32>().unwrap()).collect()
+/// The gradient of `p`, or an error naming its shape (a test failure, not a panic).
+fn grad<'a>(grads: &'a Gradients, p: &Tensor) -> Result<&'a Tensor> {
+    grads.get(p).ok_or_else(|| lolcore::Error::msg(format!("no gradient for a parameter of shape {:?}", p.shape())))
+}
+
+fn flat(grads: &Gradients, m: &Mlp) -> Result<Vec<f32>> {
+    let mut out = Vec::new();
+    for p in m.parameters() {
+        out.extend(grad(grads, &p)?.to_vec::<f32>()?);
+    }
+    Ok(out)
 }
 
 const T: Duration = Duration::from_secs(20);
@@ -66,7 +75,7 @@ fn the_hook_sees_each_leaf_once_when_its_gradient_is_final() -> Result<()> {
     assert_eq!(seen.len(), 1, "one leaf, one call");
     assert_eq!(seen[0].0, w.id());
     assert_eq!(seen[0].1, vec![8., 10.], "the hook sees the sum of both paths, not the first");
-    assert_eq!(grads.get(&w).unwrap().to_vec::<f32>()?, vec![8., 10.]);
+    assert_eq!(grad(&grads, &w)?.to_vec::<f32>()?, vec![8., 10.]);
     assert!(grads.get(&unused).is_none());
 
     // The same gradients as a plain backward, for a network.
@@ -79,7 +88,7 @@ fn the_hook_sees_each_leaf_once_when_its_gradient_is_final() -> Result<()> {
         Ok(())
     })?;
     assert_eq!(count, 4);
-    assert_eq!(flat(&plain, &m), flat(&hooked, &m));
+    assert_eq!(flat(&plain, &m)?, flat(&hooked, &m)?);
 
     // A root that is itself a leaf.
     let s = Tensor::full(2.0, &[1], &d)?.requires_grad(true);
@@ -132,7 +141,7 @@ fn reference_gradients(world: usize, step: usize) -> Result<Vec<f32>> {
     let m = Mlp::new(33, 5)?;
     let mut sum: Vec<f32> = Vec::new();
     for rank in 0..world {
-        let g = flat(&m.forward(&batch(rank, step)?)?.sqr()?.mean_all()?.backward()?, &m);
+        let g = flat(&m.forward(&batch(rank, step)?)?.sqr()?.mean_all()?.backward()?, &m)?;
         if sum.is_empty() {
             sum = g;
         } else {
@@ -151,7 +160,7 @@ fn bucketed_overlap_gives_the_gradients_of_one_all_reduce_after_backward() -> Re
             let m = Mlp::new(33, if pg.rank() == 0 { 5 } else { 99 })?;
             let ddp = DataParallel::new(pg.clone(), &m, opts.clone())?;
             let g = ddp.backward(&m.forward(&batch(pg.rank(), 0)?)?.sqr()?.mean_all()?)?;
-            Ok((flat(&g, &m), ddp.num_buckets(), ddp.buckets_started_during_backward()))
+            Ok((flat(&g, &m)?, ddp.num_buckets(), ddp.buckets_started_during_backward()))
         })
         .into_iter()
         .collect()
@@ -184,10 +193,13 @@ fn training_keeps_the_ranks_equal_and_buffers_follow_the_option() -> Result<()> 
                 m.seen.copy_from(&m.seen.add_scalar(1.0 + pg.rank() as f64)?)?;
                 let g = ddp.backward(&m.forward(&batch(pg.rank(), step)?)?.sqr()?.mean_all()?)?;
                 for p in m.parameters() {
-                    p.copy_from(&p.sub(&g.get(&p).unwrap().mul_scalar(0.1)?)?)?;
+                    p.copy_from(&p.sub(&grad(&g, &p)?.mul_scalar(0.1)?)?)?;
                 }
             }
-            let w: Vec<f32> = m.parameters().iter().flat_map(|p| p.to_vec::<f32>().unwrap()).collect();
+            let mut w: Vec<f32> = Vec::new();
+            for p in m.parameters() {
+                w.extend(p.to_vec::<f32>()?);
+            }
             Ok((w, m.seen.to_vec::<f32>()?[0]))
         });
         let out: Vec<(Vec<f32>, f32)> = out.into_iter().collect::<Result<_>>()?;
@@ -255,7 +267,7 @@ fn all_reduce_gradients_matches_backward() -> Result<()> {
         let m = Mlp::new(33, 5)?;
         let ddp = DataParallel::new(pg.clone(), &m, DdpOptions::default())?;
         let local = m.forward(&batch(pg.rank(), 1)?)?.sqr()?.mean_all()?.backward()?;
-        Ok(flat(&ddp.all_reduce_gradients(&local)?, &m))
+        flat(&ddp.all_reduce_gradients(&local)?, &m)
     });
     for r in out {
         assert_eq!(r?, expect);
@@ -285,8 +297,8 @@ fn a_parameter_no_rank_used_gets_no_gradient_and_one_rank_used_gets_its_share() 
                 loss = loss.add(&rank_one_only.mul_scalar(4.0)?.sum_all()?)?;
             }
             let g = ddp.backward(&loss)?;
-            assert_eq!(g.get(&everyone).unwrap().to_vec::<f32>()?, vec![1.0; 3]);
-            assert_eq!(g.get(&rank_one_only).unwrap().to_vec::<f32>()?, vec![2.0; 2], "rank 1's 4 over 2 ranks");
+            assert_eq!(grad(&g, &everyone)?.to_vec::<f32>()?, vec![1.0; 3]);
+            assert_eq!(grad(&g, &rank_one_only)?.to_vec::<f32>()?, vec![2.0; 2], "rank 1's 4 over 2 ranks");
             assert!(g.get(&nobody).is_none(), "an unused parameter got a gradient");
         }
         let _ = m;
